@@ -1,0 +1,29 @@
+"""Errors the CLI turns into one line and a documented exit status (see README, "Exit statuses")."""
+
+
+class ArchiverError(Exception):
+    """A failure the user can act on: printed as ``error: <message>``, never as a traceback."""
+
+    exit_code = 2
+
+
+class NotAnArticle(ArchiverError):
+    """The page is not an article page (a listing, an error page, binary data, ...)."""
+
+    exit_code = 1
+
+
+class InputTooLarge(ArchiverError):
+    exit_code = 2
+
+
+class ArchiveLocked(ArchiverError):
+    """Another crawl holds the archive: EX_TEMPFAIL, so overlapping cron runs are harmless."""
+
+    exit_code = 75
+
+
+class CoverageAlarm(ArchiverError):
+    """Field coverage fell well below the archive's history: the site probably changed."""
+
+    exit_code = 3
