@@ -1,0 +1,429 @@
+"""`Archive`: open/migrate the SQLite file, keep captures, store articles with their history."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+import sqlite3
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from archiver.archive import schema
+from archiver.errors import ArchiveLocked, ArchiverError
+from archiver.record import Article, Author, Capture, Citation, Issue, IssueArticle
+
+# Response headers worth keeping with a capture. An allow-list, so credentials
+# (Cookie, Set-Cookie, Authorization, ...) can never slip into the archive.
+KEPT_HEADERS = (
+    "content-type", "content-length", "content-encoding", "content-language", "date",
+    "last-modified", "etag", "cache-control", "expires", "location", "retry-after",
+    "x-robots-tag", "link",
+)
+NEVER_KEPT_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization"}
+
+# Record fields that do not make an article "changed": where it was fetched from and which
+# parser produced it are provenance, not content.
+VOLATILE_FIELDS = ("url", "parser_version", "warnings")
+
+CITATION_FIELDS = ("text", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def article_key(article: Article) -> str:
+    """The URL an article is archived under: its canonical URL, else the URL it was fetched from."""
+    key = article.canonical_url or article.url
+    if not key:
+        raise ArchiverError(f"article {article.title!r} has neither canonical_url nor url")
+    return key
+
+
+def normalised(article: Article) -> dict:
+    """The record as stored: canonical_url filled in, so stored and re-exported records agree."""
+    data = article.to_dict()
+    data["canonical_url"] = article_key(article)
+    return data
+
+
+def content_sha256(record: dict) -> str:
+    content = {k: v for k, v in record.items() if k not in VOLATILE_FIELDS}
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def changed_fields(old: dict, new: dict) -> list[str]:
+    return [k for k in new if k not in VOLATILE_FIELDS and old.get(k) != new.get(k)]
+
+
+class Archive:
+    """The SQLite archive. ``Archive(path)`` opens or creates it (parent directories too) and
+    upgrades its schema; ``create=False`` refuses to create a missing file (read commands)."""
+
+    def __init__(self, path: str | Path, create: bool = True):
+        self.path = Path(path)
+        if not self.path.exists():
+            if not create:
+                raise ArchiverError(f"{self.path}: no such archive (run a crawl or `archiver load` first)")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path.is_dir():
+            raise ArchiverError(f"{self.path}: is a directory, not an archive file")
+        self.db = Database(self.path)
+        try:
+            self._configure()
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if "locked" in str(exc):
+                raise ArchiveLocked(f"{self.path}: the archive is locked by another process") from None
+            raise ArchiverError(f"{self.path}: not an SQLite archive ({exc})") from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _configure(self) -> None:
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.enable_wal()
+        # WAL + NORMAL stays consistent after a crash (only the last commits can be lost on
+        # power failure) and avoids an fsync per transaction.
+        self.db.execute("PRAGMA synchronous = NORMAL")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        """Bring the file up to `schema.SCHEMA_VERSION`, one transaction per step."""
+        version = self.schema_version
+        if version > schema.SCHEMA_VERSION:
+            raise ArchiverError(
+                f"{self.path}: archive schema version {version} is newer than this archiver "
+                f"supports ({schema.SCHEMA_VERSION}); upgrade archiver")
+        if version == 0:
+            clashing = [t for t in schema.OWN_TABLES if self.db[t].exists()]
+            if clashing:
+                raise ArchiverError(
+                    f"{self.path}: has a {clashing[0]!r} table but no archive schema version; "
+                    "not an archiver archive")
+        for target in range(version + 1, schema.SCHEMA_VERSION + 1):
+            with self.transaction():
+                schema.MIGRATIONS[target](self.db)
+                self.db.execute(f"PRAGMA user_version = {target:d}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Archive]:
+        """One ``BEGIN IMMEDIATE`` .. COMMIT, or ROLLBACK on any exception.
+
+        Nested use joins the outer transaction through a savepoint: nothing is committed until
+        the outermost block ends, and an exception caught between the blocks undoes only the
+        inner block's writes. sqlite-utils' own write methods see the open transaction and
+        use savepoints too, so they never commit behind our back.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            name = f"archive_{secrets.token_hex(4)}"
+            conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise ArchiveLocked(f"{self.path}: the archive is locked by another process") from None
+            raise
+        try:
+            yield self
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # -- captures ----------------------------------------------------------------------------
+
+    def add_capture(self, capture: Capture) -> int:
+        """Keep one fetched response; returns its id. Identical bodies are stored once."""
+        body = bytes(capture.body)
+        digest = hashlib.sha256(body).hexdigest()
+        headers = {name.lower(): value for name, value in capture.headers.items()}
+        kept = {name: headers[name] for name in KEPT_HEADERS
+                if name in headers and name not in NEVER_KEPT_HEADERS}
+        with self.transaction():
+            if self.db.execute("SELECT 1 FROM capture_bodies WHERE sha256 = ?", [digest]).fetchone() is None:
+                self.db.execute(
+                    "INSERT INTO capture_bodies (sha256, size, compression, body) VALUES (?, ?, ?, ?)",
+                    [digest, len(body), "zlib", zlib.compress(body)])
+            cursor = self.db.execute(
+                "INSERT INTO captures (url, fetched_at, status, content_type, headers, sha256) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [capture.url, capture.fetched_at, capture.status, capture.content_type or None,
+                 json.dumps(kept, sort_keys=True), digest])
+            return cursor.lastrowid
+
+    def get_capture(self, capture_id: int) -> Capture:
+        return read_capture(self.db, capture_id)
+
+    # -- articles ----------------------------------------------------------------------------
+
+    def store(self, article: Article, capture_id: int | None = None,
+              seen_at: str | None = None) -> str:
+        """Archive one article: "new", "changed" (previous values kept in article_versions)
+        or "unchanged" (only last_seen moves)."""
+        with self.transaction():
+            return self._store(article, capture_id, seen_at)[0]
+
+    def load(self, articles: Iterable[Article], seen_at: str | None = None) -> Counter:
+        """Store many articles in one transaction; a Counter of the outcomes."""
+        outcomes: Counter = Counter()
+        with self.transaction():
+            for article in articles:
+                outcomes[self._store(article, None, seen_at)[0]] += 1
+        return outcomes
+
+    def _store(self, article: Article, capture_id: int | None, seen_at: str | None,
+               reason: str = "recrawl") -> tuple[str, list[str]]:
+        """The store itself (caller holds the transaction); returns (outcome, changed fields)."""
+        record = normalised(article)
+        digest = content_sha256(record)
+        now = utc_now()
+        seen_at = seen_at or now
+        row = self.db.execute(
+            "SELECT id, content_sha256 FROM articles WHERE canonical_url = ?",
+            [record["canonical_url"]]).fetchone()
+        if row is None:
+            values = self._article_values(record, digest, capture_id, now)
+            values.update(first_seen=seen_at, last_seen=seen_at)
+            article_id = self._insert("articles", values)
+            self._write_links(article_id, record)
+            return "new", list(record)
+        article_id, old_digest = row
+        if old_digest == digest:
+            self.db.execute("UPDATE articles SET last_seen = max(coalesce(last_seen, ''), ?) "
+                            "WHERE id = ?", [seen_at, article_id])
+            return "unchanged", []
+        old_row = self.db.execute(
+            "SELECT first_seen, last_seen, capture_id FROM articles WHERE id = ?",
+            [article_id]).fetchone()
+        old_record = self.article_record(article_id)
+        fields = changed_fields(old_record, record)
+        self._insert("article_versions", {
+            "article_id": article_id, "content_sha256": old_digest,
+            "record": json.dumps(old_record, ensure_ascii=False),
+            "changed_fields": json.dumps(fields), "first_seen": old_row[0],
+            "last_seen": old_row[1], "replaced_at": now, "reason": reason,
+            "capture_id": old_row[2],
+        })
+        values = self._article_values(record, digest, capture_id, now)
+        assignments = ", ".join(f"{column} = :{column}" for column in values)
+        self.db.execute(
+            f"UPDATE articles SET {assignments}, last_seen = max(coalesce(last_seen, ''), :seen_at) "
+            "WHERE id = :article_id", {**values, "seen_at": seen_at, "article_id": article_id})
+        self.db.execute("DELETE FROM article_authors WHERE article_id = ?", [article_id])
+        self.db.execute("DELETE FROM article_keywords WHERE article_id = ?", [article_id])
+        self._write_links(article_id, record)
+        return "changed", fields
+
+    def _insert(self, table: str, values: dict) -> int:
+        columns = ", ".join(values)
+        placeholders = ", ".join(f":{column}" for column in values)
+        return self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+                               values).lastrowid
+
+    def _returning_id(self, sql: str, params: list) -> int:
+        return self.db.execute(sql, params).fetchone()[0]
+
+    def _article_values(self, record: dict, digest: str, capture_id: int | None, now: str) -> dict:
+        citation = record["citation"] or {}
+        newsletter_id = self._newsletter_id(record["newsletter"])
+        return {
+            "url": record["url"],
+            "site_article_id": record["article_id"],
+            "title": record["title"],
+            "published": record["published"],
+            "newsletter_id": newsletter_id,
+            "issue_id": self._issue_id(record["issue"], newsletter_id),
+            "category": record["category"],
+            "study_type": record["study_type"],
+            "disclosure": record["disclosure"],
+            "body": record["body"],
+            "word_count": record["word_count"],
+            "paywalled": int(bool(record["paywalled"])),
+            **{f"citation_{name}": citation.get(name) for name in CITATION_FIELDS},
+            "authors_text": "; ".join(a["name"] for a in record["authors"]) or None,
+            "keywords_text": "; ".join(record["keywords"]) or None,
+            "warnings": json.dumps(record["warnings"], ensure_ascii=False),
+            "parser_version": record["parser_version"],
+            "content_sha256": digest,
+            "updated_at": now,
+            "capture_id": capture_id,
+            "canonical_url": record["canonical_url"],
+        }
+
+    def _newsletter_id(self, name: str | None) -> int | None:
+        if not name:
+            return None
+        return self._returning_id(
+            "INSERT INTO newsletters (name) VALUES (?) "
+            "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id", [name])
+
+    def _issue_id(self, issue: dict | None, newsletter_id: int | None) -> int | None:
+        if not issue:
+            return None
+        if issue["url"]:
+            issue_id = self._returning_id(
+                "INSERT INTO issues (newsletter_id, date, title, url) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET newsletter_id = coalesce(excluded.newsletter_id, "
+                "newsletter_id), date = excluded.date, title = excluded.title RETURNING id",
+                [newsletter_id, issue["date"], issue["title"], issue["url"]])
+        else:
+            row = self.db.execute(
+                "SELECT id FROM issues WHERE url IS NULL AND newsletter_id IS ? AND date IS ? "
+                "AND title IS ?", [newsletter_id, issue["date"], issue["title"]]).fetchone()
+            issue_id = row[0] if row else self._insert(
+                "issues", {"newsletter_id": newsletter_id, "date": issue["date"],
+                           "title": issue["title"], "url": None})
+        if issue["articles"]:
+            self._write_contents(issue_id, issue["articles"])
+        return issue_id
+
+    def _write_contents(self, issue_id: int, entries: list[dict]) -> None:
+        """Replace the issue's table of contents when it differs from the stored one."""
+        stored = self.db.execute(
+            "SELECT title, url FROM issue_articles WHERE issue_id = ? ORDER BY position",
+            [issue_id]).fetchall()
+        if stored == [(e["title"], e["url"]) for e in entries]:
+            return
+        self.db.execute("DELETE FROM issue_articles WHERE issue_id = ?", [issue_id])
+        for position, entry in enumerate(entries):
+            self.db.execute(
+                "INSERT INTO issue_articles (issue_id, position, title, url, article_id) "
+                "VALUES (:issue_id, :position, :title, :url, "
+                "(SELECT id FROM articles WHERE canonical_url = :url))",
+                {"issue_id": issue_id, "position": position, **entry})
+
+    def _write_links(self, article_id: int, record: dict) -> None:
+        for position, author in enumerate(record["authors"]):
+            credentials = json.dumps(author["credentials"], ensure_ascii=False)
+            author_id = self._returning_id(
+                "INSERT INTO authors (name, credentials) VALUES (?, ?) ON CONFLICT (name) "
+                "DO UPDATE SET credentials = excluded.credentials RETURNING id",
+                [author["name"], credentials])
+            self.db.execute(
+                "INSERT INTO article_authors (article_id, position, author_id, credentials) "
+                "VALUES (?, ?, ?, ?)", [article_id, position, author_id, credentials])
+        for position, keyword in enumerate(record["keywords"]):
+            keyword_id = self._returning_id(
+                "INSERT INTO keywords (name) VALUES (?) ON CONFLICT (name) "
+                "DO UPDATE SET name = excluded.name RETURNING id", [keyword])
+            self.db.execute(
+                "INSERT INTO article_keywords (article_id, position, keyword_id) VALUES (?, ?, ?)",
+                [article_id, position, keyword_id])
+        # Issues listed this article before it was archived: link them now.
+        urls = {record["canonical_url"], record["url"]} - {None}
+        self.db.execute(
+            f"UPDATE issue_articles SET article_id = ? WHERE article_id IS NULL AND url IN "
+            f"({', '.join('?' * len(urls))})", [article_id, *urls])
+
+    # -- reading records back ----------------------------------------------------------------
+
+    def article_record(self, article_id: int) -> dict:
+        """The stored article as its JSON form (what `archiver parse` printed for it)."""
+        return read_record(self.db, article_id)
+
+    def get_article(self, url: str) -> Article | None:
+        row = self.db.execute("SELECT id FROM articles WHERE canonical_url = ?", [url]).fetchone()
+        return Article.from_dict(self.article_record(row[0])) if row else None
+
+    def iter_articles(self) -> Iterator[Article]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+        for article_id in ids:
+            yield Article.from_dict(self.article_record(article_id))
+
+
+def read_record(db: Database, article_id: int) -> dict:
+    cursor = db.execute(
+        "SELECT articles.*, newsletters.name AS newsletter_name FROM articles "
+        "LEFT JOIN newsletters ON newsletters.id = articles.newsletter_id WHERE articles.id = ?",
+        [article_id])
+    names = [d[0] for d in cursor.description]
+    row = dict(zip(names, cursor.fetchone()))
+    authors = [
+        Author(name, json.loads(credentials or "[]"))
+        for name, credentials in db.execute(
+            "SELECT authors.name, article_authors.credentials FROM article_authors "
+            "JOIN authors ON authors.id = article_authors.author_id "
+            "WHERE article_authors.article_id = ? ORDER BY position", [article_id]).fetchall()
+    ]
+    keywords = [name for (name,) in db.execute(
+        "SELECT keywords.name FROM article_keywords JOIN keywords ON keywords.id = keyword_id "
+        "WHERE article_id = ? ORDER BY position", [article_id]).fetchall()]
+    citation = None
+    if row["citation_text"] is not None:
+        citation = Citation(**{name: row[f"citation_{name}"] for name in CITATION_FIELDS})
+    article = Article(
+        url=row["url"], canonical_url=row["canonical_url"], article_id=row["site_article_id"],
+        title=row["title"], authors=authors, published=row["published"],
+        issue=read_issue(db, row["issue_id"]), newsletter=row["newsletter_name"],
+        category=row["category"], disclosure=row["disclosure"], citation=citation,
+        study_type=row["study_type"], body=row["body"], keywords=keywords,
+        paywalled=bool(row["paywalled"]), word_count=row["word_count"],
+        parser_version=row["parser_version"], warnings=json.loads(row["warnings"] or "[]"),
+    )
+    return article.to_dict()
+
+
+def read_issue(db: Database, issue_id: int | None) -> Issue | None:
+    if issue_id is None:
+        return None
+    date, title, url = db.execute("SELECT date, title, url FROM issues WHERE id = ?",
+                                  [issue_id]).fetchone()
+    entries = [IssueArticle(t, u) for t, u in db.execute(
+        "SELECT title, url FROM issue_articles WHERE issue_id = ? ORDER BY position",
+        [issue_id]).fetchall()]
+    return Issue(date=date, title=title, url=url, articles=entries)
+
+
+def read_capture(db: Database, capture_id: int) -> Capture:
+    row = db.execute(
+        "SELECT captures.url, captures.status, captures.headers, captures.fetched_at, "
+        "capture_bodies.compression, capture_bodies.body FROM captures "
+        "JOIN capture_bodies ON capture_bodies.sha256 = captures.sha256 WHERE captures.id = ?",
+        [capture_id]).fetchone()
+    if row is None:
+        raise ArchiverError(f"no capture with id {capture_id}")
+    url, status, headers, fetched_at, compression, body = row
+    if compression == "zlib":
+        body = zlib.decompress(body)
+    return Capture(url=url, status=status, headers=json.loads(headers or "{}"), body=body,
+                   fetched_at=fetched_at)
