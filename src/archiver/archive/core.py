@@ -355,6 +355,45 @@ class Archive:
             f"UPDATE issue_articles SET article_id = ? WHERE article_id IS NULL AND url IN "
             f"({', '.join('?' * len(urls))})", [article_id, *urls])
 
+    # -- search, export, stats, reparse (each in its own module) ------------------------------
+
+    def search(self, query: str, **filters) -> list[dict]:
+        """See `archiver.archive.search.search`: filters author, keyword, newsletter,
+        study_type, since, until, limit."""
+        from archiver.archive.search import search
+
+        return search(self.db, query, **filters)
+
+    def export(self, format: str, output) -> int:
+        from archiver.archive.report import export
+
+        with self.snapshot():
+            return export(self.db, format, output)
+
+    def stats(self) -> dict:
+        from archiver.archive.report import stats
+
+        with self.snapshot():
+            return stats(self.db)
+
+    def reparse(self, parse=None, workers: int = 2, progress=None):
+        """Re-run `parse` (default `archiver.parse.parse_capture`) on the stored captures."""
+        from archiver.archive.reparse import reparse
+
+        return reparse(self, parse=parse, workers=workers, progress=progress)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Archive]:
+        """A consistent read of the whole archive that does not block writers (WAL)."""
+        if self.db.conn.in_transaction:
+            yield self
+            return
+        self.db.conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.db.conn.execute("COMMIT")
+
     # -- reading records back ----------------------------------------------------------------
 
     def article_record(self, article_id: int) -> dict:
