@@ -1,0 +1,382 @@
+"""HTTP only: scope, robots.txt, per-host politeness, retries, conditional GET, size caps.
+
+fetch knows nothing about HTML. `Fetcher.fetch(url)` returns a `Capture` for any final answer
+(200, 304, 404, ...) and raises `FetchError` with a short reason when there is none (out of scope,
+disallowed by robots.txt, too large, retries exhausted). Every response, redirect hops and
+robots.txt included, can be handed to a recorder (the WARC writer) as an `Exchange` whose
+secrets (`Cookie`, `Authorization`, `Set-Cookie`) are already redacted.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.cookiejar
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+from protego import Protego
+from requests.adapters import HTTPAdapter
+
+from archiver.config import CrawlConfig
+from archiver.errors import ArchiverError
+from archiver.record import Capture
+
+log = logging.getLogger("archiver.fetch")
+
+RETRYABLE_STATUSES = {408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+SECRET_HEADERS = {"cookie", "authorization", "proxy-authorization", "set-cookie"}
+REDACTED = "REDACTED"
+ROBOTS_MAX_BYTES = 500_000  # Google reads the first 500 KiB of a robots.txt; so do we
+# A page trickling in a byte at a time never trips the read timeout; this bounds the whole body.
+BODY_DEADLINE_FACTOR = 10
+
+
+class FetchError(Exception):
+    """No usable answer for a URL. `retryable` says whether a later run may succeed."""
+
+    def __init__(self, reason: str, *, retryable: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class OutOfScope(FetchError):
+    pass
+
+
+class RobotsDisallowed(FetchError):
+    pass
+
+
+class PageTooLarge(FetchError):
+    pass
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def host_key(url: str) -> str:
+    """The host a URL belongs to for scope and politeness: lower-case, default port dropped."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return f"{host}:{port}" if port and port != default else host
+
+
+def strip_fragment(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(fragment=""))
+
+
+def redact(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers]
+
+
+@dataclass
+class Scope:
+    """Which URLs may be requested at all: http(s) on an allowed host."""
+
+    hosts: set[str] = field(default_factory=set)
+
+    @classmethod
+    def for_urls(cls, urls, extra_hosts=()) -> Scope:
+        return cls({host_key(u) for u in urls} | {h.lower() for h in extra_hosts} - {""})
+
+    def allows(self, url: str) -> bool:
+        scheme = urlsplit(url).scheme.lower()
+        return scheme in ("http", "https") and host_key(url) in self.hosts
+
+
+class HostPacer:
+    """A per-host "next allowed request time" shared by all threads.
+
+    With a delay, one request per host is sent at a time (the gate is held until its response
+    headers arrive) and the next send waits until `delay` after this send's start, plus a random
+    jitter that only ever adds. `defer` pushes a host back (Retry-After, backoff) for every thread.
+    """
+
+    def __init__(self, jitter: float = 0.0, clock=time.monotonic, sleep=time.sleep, rng=random.random):
+        self.jitter = jitter
+        self.clock, self.sleep, self.rng = clock, sleep, rng
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+        self._gates: dict[str, threading.Lock] = {}
+
+    def next_free(self, host: str) -> float:
+        with self._lock:
+            return self._next.get(host, 0.0)
+
+    def defer(self, host: str, until: float) -> None:
+        with self._lock:
+            self._next[host] = max(self._next.get(host, 0.0), until)
+
+    def _sleep_until_free(self, host: str) -> None:
+        # Loop: another thread may defer the host while we sleep.
+        while (pause := self.next_free(host) - self.clock()) > 0:
+            self.sleep(pause)
+
+    @contextmanager
+    def turn(self, host: str, delay: float):
+        if delay <= 0:
+            self._sleep_until_free(host)
+            yield
+            return
+        with self._lock:
+            gate = self._gates.setdefault(host, threading.Lock())
+        with gate:
+            self._sleep_until_free(host)
+            with self._lock:
+                self._next[host] = self.clock() + delay * (1 + self.jitter * self.rng())
+            yield
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def describe_error(exc: requests.RequestException) -> str:
+    """A short reason without the library's long wrapped message."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, requests.ReadTimeout):
+        return "read timeout"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection broken mid-body"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "undecodable content encoding"
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        if "timed out" in text.lower():
+            return "read timeout"
+        return "connection error" + (" (reset)" if "reset" in text.lower() else "")
+    return type(exc).__name__
+
+
+@dataclass
+class Exchange:
+    """One request and its response as sent and received, secrets redacted (for the WARC)."""
+
+    url: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    reason: str
+    http_version: str
+    response_headers: list[tuple[str, str]]
+    body: bytes  # decoded (Content-Encoding removed)
+    fetched_at: str
+
+
+def load_cookies(path: str) -> http.cookiejar.MozillaCookieJar:
+    jar = http.cookiejar.MozillaCookieJar(path)
+    try:
+        jar.load(ignore_discard=True, ignore_expires=True)
+    except FileNotFoundError:
+        raise ArchiverError(f"{path}: no such cookies file") from None
+    except (http.cookiejar.LoadError, UnicodeDecodeError, ValueError):
+        # LoadError's own message quotes the offending line, which may hold a cookie value.
+        raise ArchiverError(f"{path}: not a Netscape cookies.txt file") from None
+    for cookie in jar:
+        if cookie.expires == 0:  # browsers export session cookies with expiry 0
+            cookie.expires, cookie.discard = None, True
+    return jar
+
+
+class Fetcher:
+    """One per crawl: a pooled requests Session plus the robots, scope and politeness state."""
+
+    def __init__(self, config: CrawlConfig, scope: Scope, *,
+                 recorder: Callable[[Exchange], None] | None = None, pacer: HostPacer | None = None):
+        self.config = config
+        self.scope = scope
+        self.recorder = recorder
+        self.pacer = pacer or HostPacer(jitter=config.jitter)
+        self.session = requests.Session()
+        pool = max(10, config.concurrency)
+        adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["User-Agent"] = config.user_agent
+        self.session.trust_env = False  # no proxies or .netrc credentials picked up behind our back
+        if config.cookies:
+            self.session.cookies.update(load_cookies(config.cookies))
+        self._robots: dict[str, Protego | FetchError | None] = {}
+        self._robots_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.requests_sent = 0
+        self.bytes_received = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- politeness ------------------------------------------------------------------------
+    def delay_for(self, url: str) -> float:
+        robots = self._robots.get(self._origin(url))
+        crawl_delay = robots.crawl_delay(self.config.user_agent) if isinstance(robots, Protego) else None
+        return max(self.config.delay, float(crawl_delay or 0))
+
+    @staticmethod
+    def _origin(url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme.lower()}://{host_key(url)}"
+
+    def check_robots(self, url: str) -> None:
+        origin = self._origin(url)
+        with self._lock:
+            origin_lock = self._robots_locks.setdefault(origin, threading.Lock())
+        with origin_lock:  # one robots.txt download per origin, however many threads ask
+            if origin not in self._robots:
+                self._robots[origin] = self._load_robots(origin)
+        robots = self._robots[origin]
+        if isinstance(robots, FetchError):
+            raise FetchError(robots.reason, retryable=True)
+        if robots is not None and not robots.can_fetch(url, self.config.user_agent):
+            raise RobotsDisallowed("disallowed by robots.txt")
+
+    def _load_robots(self, origin: str) -> Protego | FetchError | None:
+        """Protego rules; None (allow all) when there is no robots.txt; a FetchError when the
+        server fails, which disallows the origin for this run (the standard's advice)."""
+        try:
+            capture = self._get(origin + "/robots.txt", {}, check_robots=False, max_size=ROBOTS_MAX_BYTES)
+        except PageTooLarge:
+            return None
+        except FetchError as exc:
+            return FetchError(f"robots.txt unavailable ({exc.reason})", retryable=True)
+        if capture.status >= 500:
+            return FetchError(f"robots.txt unavailable (HTTP {capture.status})", retryable=True)
+        if capture.status != 200:
+            return None
+        return Protego.parse(capture.body.decode("utf-8", errors="replace"))
+
+    # -- fetching ----------------------------------------------------------------------------
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Capture:
+        """GET `url` politely; a conditional GET when validators are given (a 304 has no body)."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return self._get(strip_fragment(url), headers, check_robots=True,
+                         max_size=self.config.max_page_size)
+
+    def _get(self, url: str, headers: dict, *, check_robots: bool, max_size: int) -> Capture:
+        visited: set[str] = set()
+        for _hop in range(self.config.max_redirects + 1):
+            if not self.scope.allows(url):
+                raise OutOfScope(f"out of scope: {url}")
+            if check_robots:
+                self.check_robots(url)
+            visited.add(url)
+            response, body = self._send_with_retries(url, headers, max_size)
+            location = response.headers.get("location")
+            if response.status_code in REDIRECT_STATUSES and location:
+                target = strip_fragment(urljoin(url, location.strip()))
+                if not self.scope.allows(target):
+                    raise OutOfScope(f"redirect off scope to {target[:200]}")
+                if target in visited:
+                    raise FetchError(f"redirect loop at {target[:200]}")
+                url = target
+                continue
+            return self._capture(url, response, body)
+        raise FetchError(f"more than {self.config.max_redirects} redirects")
+
+    def _send_with_retries(self, url: str, headers: dict, max_size: int):
+        host = host_key(url)
+        attempt = 0
+        while True:
+            try:
+                with self.pacer.turn(host, self.delay_for(url)):
+                    response = self.session.get(
+                        url, headers=headers, stream=True, allow_redirects=False,
+                        timeout=(self.config.connect_timeout, self.config.timeout))
+                with response:
+                    if response.status_code in RETRYABLE_STATUSES:
+                        error = f"HTTP {response.status_code}"
+                        wait = retry_after_seconds(response.headers.get("retry-after"))
+                        self._record(url, response, b"")
+                    else:
+                        body = b""
+                        if response.status_code not in REDIRECT_STATUSES and response.status_code != 304:
+                            body = self._read_body(response, max_size)
+                        self._record(url, response, body)
+                        return response, body
+            except requests.RequestException as exc:
+                error, wait = describe_error(exc), None
+                if isinstance(exc, requests.exceptions.ContentDecodingError):
+                    raise FetchError(error) from None
+            if attempt >= self.config.retries:
+                raise FetchError(f"{error} (after {attempt + 1} attempts)", retryable=True)
+            if wait is None:
+                wait = self.config.backoff * 2 ** attempt * (1 + random.random() * 0.5)
+            elif wait > self.config.max_backoff:
+                raise FetchError(f"{error}, server asks to wait {wait:.0f} s", retryable=True)
+            wait = min(wait, self.config.max_backoff)
+            log.info("retrying %s in %.2f s: %s", url, wait, error)
+            # The whole host waits, not just this thread: the server said it is overloaded.
+            self.pacer.defer(host, self.pacer.clock() + wait)
+            attempt += 1
+
+    def _read_body(self, response: requests.Response, max_size: int) -> bytes:
+        """Stream the decoded body, aborting as soon as it exceeds `max_size` (gzip bombs too)."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_size and not response.headers.get("content-encoding"):
+            raise PageTooLarge(f"page larger than {max_size} bytes (Content-Length {declared})")
+        deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.config.timeout
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > max_size:
+                raise PageTooLarge(f"page larger than {max_size} bytes")
+            if time.monotonic() > deadline:
+                raise requests.ReadTimeout("body took too long")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _record(self, url: str, response: requests.Response, body: bytes) -> None:
+        raw_headers = list(response.raw.headers.items()) if response.raw is not None else []
+        header_bytes = sum(len(k) + len(v) + 4 for k, v in raw_headers) + 20
+        wire_body = response.raw.tell() if response.raw is not None else len(body)
+        with self._lock:
+            self.requests_sent += 1
+            self.bytes_received += header_bytes + wire_body
+        if self.recorder is None or response.status_code == 304:
+            return  # a 304 costs no write
+        request_headers = [("Host", urlsplit(url).netloc), *response.request.headers.items()]
+        version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(getattr(response.raw, "version", 11), "HTTP/1.1")
+        self.recorder(Exchange(
+            url=url, request_headers=redact(request_headers), status=response.status_code,
+            reason=response.reason or "", http_version=version,
+            response_headers=redact(raw_headers), body=body, fetched_at=utc_now_iso()))
+
+    def _capture(self, url: str, response: requests.Response, body: bytes) -> Capture:
+        headers: dict[str, str] = {}
+        for name, value in response.raw.headers.items():
+            name = name.lower()
+            value = REDACTED if name in SECRET_HEADERS else value
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        return Capture(url=url, status=response.status_code, headers=headers, body=body,
+                       fetched_at=utc_now_iso())

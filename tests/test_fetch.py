@@ -1,0 +1,347 @@
+"""fetch against a real local HTTP server (pytest-httpserver, threaded): politeness, scope, retries,
+validators, size caps and secrets."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+import time
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from archiver.config import CrawlConfig
+from archiver.errors import ArchiverError
+from archiver.fetch import (
+    Fetcher,
+    FetchError,
+    HostPacer,
+    OutOfScope,
+    PageTooLarge,
+    RobotsDisallowed,
+    Scope,
+    host_key,
+    retry_after_seconds,
+)
+
+
+def start_server() -> HTTPServer:
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def servers():
+    # Started once per module: stopping a werkzeug server waits out its 0.5 s poll interval.
+    pair = (start_server(), start_server())
+    yield pair
+    for srv in pair:
+        srv.stop()
+
+
+@pytest.fixture
+def server(servers):
+    srv = servers[0]
+    srv.clear()
+    srv.no_handler_status_code = 404  # like a real site without that page
+    srv.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow:\n")
+    return srv
+
+
+@pytest.fixture
+def other_server(servers):
+    servers[1].clear()
+    servers[1].no_handler_status_code = 404
+    return servers[1]
+
+
+def make_fetcher(server: HTTPServer, recorder=None, **settings) -> Fetcher:
+    base = dict(delay=0, jitter=0, retries=2, backoff=0.01, timeout=2, connect_timeout=2)
+    config = CrawlConfig(**{**base, **settings})
+    return Fetcher(config, Scope.for_urls([server.url_for("/")]), recorder=recorder)
+
+
+def paths_requested(server: HTTPServer) -> list[str]:
+    return [request.path for request, _ in server.log]
+
+
+def test_capture_has_final_url_status_lowercased_headers_and_body(server):
+    server.expect_request("/page").respond_with_data(
+        "<p>hello</p>", content_type="text/html; charset=utf-8", headers={"ETag": '"v1"'})
+    capture = make_fetcher(server).fetch(server.url_for("/page#frag"))
+    assert capture.url == server.url_for("/page")
+    assert capture.status == 200
+    assert capture.body == b"<p>hello</p>"
+    assert capture.headers["etag"] == '"v1"'
+    assert capture.content_type == "text/html"
+    assert capture.fetched_at.endswith("Z")
+
+
+def test_conditional_get_sends_validators_and_304_has_no_body(server):
+    def handler(request):
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return Response("<p>body</p>", headers={"ETag": '"v1"', "Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT"})
+
+    server.expect_request("/a").respond_with_handler(handler)
+    fetcher = make_fetcher(server)
+    first = fetcher.fetch(server.url_for("/a"))
+    assert first.status == 200
+    second = fetcher.fetch(server.url_for("/a"), etag=first.headers["etag"],
+                           last_modified=first.headers["last-modified"])
+    assert second.status == 304 and second.body == b""
+    last_request = server.log[-1][0]
+    assert last_request.headers["If-Modified-Since"] == "Mon, 02 Nov 2026 10:00:00 GMT"
+
+
+def test_robots_disallowed_path_is_never_requested(other_server):
+    other_server.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private\n\nUser-agent: archiver\nDisallow: /secret\nCrawl-delay: 0.25\n")
+    other_server.expect_request("/private").respond_with_data("open")
+    fetcher = make_fetcher(other_server)
+    with pytest.raises(RobotsDisallowed):
+        fetcher.fetch(other_server.url_for("/secret/x"))
+    # The group for our user agent replaces the `*` group, and its Crawl-delay raises our delay.
+    assert fetcher.fetch(other_server.url_for("/private")).status == 200
+    assert fetcher.delay_for(other_server.url_for("/x")) == 0.25
+    assert paths_requested(other_server) == ["/robots.txt", "/private"]
+
+
+def test_robots_server_error_disallows_the_host_for_the_run(other_server):
+    other_server.expect_request("/robots.txt").respond_with_data("down", status=503)
+    other_server.expect_request("/page").respond_with_data("page")
+    fetcher = make_fetcher(other_server, retries=1)
+    for _ in range(2):
+        with pytest.raises(FetchError, match="robots.txt unavailable") as info:
+            fetcher.fetch(other_server.url_for("/page"))
+        assert info.value.retryable
+    assert paths_requested(other_server) == ["/robots.txt", "/robots.txt"]  # one retry, then cached
+
+
+def test_missing_robots_allows_everything(other_server):
+    other_server.expect_request("/page").respond_with_data("page")
+    assert make_fetcher(other_server).fetch(other_server.url_for("/page")).status == 200
+
+
+def test_out_of_scope_urls_and_schemes_are_refused_without_a_request(server, other_server):
+    fetcher = make_fetcher(server)
+    for url in (other_server.url_for("/x"), "file:///etc/passwd", "ftp://127.0.0.1/x"):
+        with pytest.raises(OutOfScope):
+            fetcher.fetch(url)
+    assert other_server.log == []
+
+
+def test_redirects_followed_within_scope_only(server, other_server):
+    server.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/new"})
+    server.expect_request("/new").respond_with_data("new page")
+    server.expect_request("/away").respond_with_data(
+        "", status=302, headers={"Location": other_server.url_for("/stolen")})
+    server.expect_request("/file").respond_with_data("", status=302, headers={"Location": "file:///etc/passwd"})
+    server.expect_request("/loop1").respond_with_data("", status=302, headers={"Location": "/loop2"})
+    server.expect_request("/loop2").respond_with_data("", status=302, headers={"Location": "/loop1"})
+    other_server.expect_request("/stolen").respond_with_data("nope")
+    fetcher = make_fetcher(server)
+    capture = fetcher.fetch(server.url_for("/old"))
+    assert (capture.url, capture.body) == (server.url_for("/new"), b"new page")
+    with pytest.raises(OutOfScope, match="redirect off scope"):
+        fetcher.fetch(server.url_for("/away"))
+    with pytest.raises(OutOfScope):
+        fetcher.fetch(server.url_for("/file"))
+    with pytest.raises(FetchError, match="redirect loop"):
+        fetcher.fetch(server.url_for("/loop1"))
+    assert other_server.log == []
+
+
+def test_too_many_redirects(server):
+    for n in range(5):
+        server.expect_request(f"/r{n}").respond_with_data("", status=302, headers={"Location": f"/r{n + 1}"})
+    with pytest.raises(FetchError, match="more than 3 redirects"):
+        make_fetcher(server, max_redirects=3).fetch(server.url_for("/r0"))
+
+
+def test_retries_5xx_then_succeeds(server):
+    answers = [Response("busy", status=503), Response("busy", status=500), Response("ok")]
+    server.expect_request("/flaky").respond_with_handler(lambda request: answers.pop(0))
+    assert make_fetcher(server, retries=2).fetch(server.url_for("/flaky")).body == b"ok"
+    assert paths_requested(server).count("/flaky") == 3
+
+
+def test_retries_exhausted_is_a_retryable_failure_with_reason(server):
+    server.expect_request("/down").respond_with_data("no", status=502)
+    with pytest.raises(FetchError, match=r"HTTP 502 \(after 3 attempts\)") as info:
+        make_fetcher(server, retries=2).fetch(server.url_for("/down"))
+    assert info.value.retryable
+    assert paths_requested(server).count("/down") == 3
+
+
+def test_404_is_a_final_answer_not_retried(server):
+    server.expect_request("/gone").respond_with_data("no", status=404)
+    assert make_fetcher(server).fetch(server.url_for("/gone")).status == 404
+    assert paths_requested(server).count("/gone") == 1
+
+
+def test_429_retry_after_is_honoured_for_the_whole_host(server):
+    times = []
+
+    def handler(request):
+        times.append(time.monotonic())
+        if len(times) == 1:
+            return Response("slow down", status=429, headers={"Retry-After": "1"})
+        return Response("ok")
+
+    server.expect_request("/limited").respond_with_handler(handler)
+    fetcher = make_fetcher(server, backoff=0.001)
+    assert fetcher.fetch(server.url_for("/limited")).body == b"ok"
+    assert times[1] - times[0] >= 1.0
+
+
+def test_retry_after_longer_than_max_backoff_gives_up_for_this_run(server):
+    server.expect_request("/later").respond_with_data("", status=503, headers={"Retry-After": "3600"})
+    with pytest.raises(FetchError, match="server asks to wait 3600 s") as info:
+        make_fetcher(server, max_backoff=5).fetch(server.url_for("/later"))
+    assert info.value.retryable
+    assert paths_requested(server).count("/later") == 1
+
+
+def test_retry_after_parsing():
+    assert retry_after_seconds("7") == 7
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+    assert retry_after_seconds("soon") is None
+
+
+def test_read_timeout_is_retried_then_reported(server):
+    def stall(request):
+        time.sleep(0.5)
+        return Response("late")
+
+    server.expect_request("/stall").respond_with_handler(stall)
+    with pytest.raises(FetchError, match=r"read timeout \(after 2 attempts\)"):
+        make_fetcher(server, timeout=0.1, retries=1).fetch(server.url_for("/stall"))
+
+
+def test_size_cap_by_content_length_and_while_streaming(server):
+    server.expect_request("/big").respond_with_data(b"x" * 5000)
+    server.expect_request("/chunked").respond_with_response(
+        Response((b"y" * 1000 for _ in range(50)), direct_passthrough=True))
+    fetcher = make_fetcher(server, max_page_size=4000)
+    with pytest.raises(PageTooLarge):
+        fetcher.fetch(server.url_for("/big"))
+    with pytest.raises(PageTooLarge):
+        fetcher.fetch(server.url_for("/chunked"))
+    assert not any(r.headers.get("Range") for r, _ in server.log)
+
+
+def test_gzip_bomb_is_aborted_by_decoded_size(server):
+    bomb = gzip.compress(b"\0" * 50_000_000, compresslevel=9)
+    assert len(bomb) < 100_000
+    server.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip"}, content_type="text/html")
+    server.expect_request("/small.gz").respond_with_data(
+        gzip.compress(b"<p>fine</p>"), headers={"Content-Encoding": "gzip"}, content_type="text/html")
+    fetcher = make_fetcher(server, max_page_size=1_000_000)
+    with pytest.raises(PageTooLarge):
+        fetcher.fetch(server.url_for("/bomb"))
+    assert fetcher.fetch(server.url_for("/small.gz")).body == b"<p>fine</p>"
+
+
+def test_per_host_delay_is_never_undercut_with_several_threads(server):
+    arrivals = []
+    lock = threading.Lock()
+
+    def handler(request):
+        with lock:
+            arrivals.append(time.monotonic())
+        return Response("ok")
+
+    server.expect_request("/p").respond_with_handler(handler)
+    delay = 0.06
+    fetcher = make_fetcher(server, delay=delay, jitter=0.2, concurrency=4)
+    url = server.url_for("/p")
+    fetcher.fetch(url)  # robots.txt first, so all timed requests go to /p
+    arrivals.clear()
+    threads = [threading.Thread(target=lambda: [fetcher.fetch(url) for _ in range(4)]) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert len(arrivals) == 16
+    # Arrival times are taken in the server's threads: allow a few ms of scheduling noise.
+    assert min(gaps) >= delay - 0.004, gaps
+    assert sum(gaps) / len(gaps) >= delay  # jitter only ever adds
+
+
+def test_pacer_reserves_spaced_slots_with_a_fake_clock():
+    now = [100.0]
+    sent = []
+    pacer = HostPacer(jitter=0.5, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s),
+                      rng=lambda: 0.0)
+    for _ in range(3):
+        with pacer.turn("h", 2.0):
+            sent.append(now[0])
+    pacer.defer("h", now[0] + 10)
+    with pacer.turn("h", 2.0):
+        sent.append(now[0])
+    assert sent == [100.0, 102.0, 104.0, 114.0]
+
+
+def test_hosts_are_paced_independently():
+    assert host_key("HTTP://Example.org:80/x") == "example.org"
+    assert host_key("https://example.org:8443/x") == "example.org:8443"
+    pacer = HostPacer()
+    with pacer.turn("a", 5.0):
+        pass
+    start = time.monotonic()
+    with pacer.turn("b", 5.0):
+        pass
+    assert time.monotonic() - start < 1
+
+
+COOKIE_VALUE = "s3cr3t-session-token-42"
+
+
+def write_cookies(path, host="127.0.0.1"):
+    path.write_text(
+        "# Netscape HTTP Cookie File\n"
+        f"{host}\tFALSE\t/\tFALSE\t0\tsession\t{COOKIE_VALUE}\n")
+    return path
+
+
+def test_cookies_are_sent_but_never_logged_recorded_or_kept(server, tmp_path, caplog):
+    server.expect_request("/members").respond_with_data(
+        "<p>members</p>", headers={"Set-Cookie": f"refresh={COOKIE_VALUE}-2; Path=/"})
+    exchanges = []
+    cookies = write_cookies(tmp_path / "cookies.txt")
+    caplog.set_level(logging.DEBUG)
+    fetcher = make_fetcher(server, recorder=exchanges.append, cookies=str(cookies))
+    capture = fetcher.fetch(server.url_for("/members"))
+    request = server.log[-1][0]
+    assert request.cookies["session"] == COOKIE_VALUE
+    assert COOKIE_VALUE not in repr(capture.headers)
+    assert capture.headers["set-cookie"] == "REDACTED"
+    page = [e for e in exchanges if e.url.endswith("/members")][0]
+    assert ("Cookie", "REDACTED") in page.request_headers
+    assert COOKIE_VALUE not in repr(exchanges)
+    assert COOKIE_VALUE not in caplog.text
+
+
+def test_bad_cookies_file_is_a_one_line_error_without_its_content(tmp_path, server):
+    bad = tmp_path / "cookies.txt"
+    bad.write_text(f"not a cookie file {COOKIE_VALUE}\n")
+    with pytest.raises(ArchiverError) as info:
+        make_fetcher(server, cookies=str(bad))
+    assert COOKIE_VALUE not in str(info.value)
+    with pytest.raises(ArchiverError, match="no such cookies file"):
+        make_fetcher(server, cookies=str(tmp_path / "missing.txt"))
+
+
+def test_user_agent_and_byte_counts(server):
+    server.expect_request("/ua").respond_with_data("x" * 1000)
+    fetcher = make_fetcher(server, user_agent="archiver-test/1.0 (contact: a@example.org)")
+    fetcher.fetch(server.url_for("/ua"))
+    assert server.log[-1][0].headers["User-Agent"] == "archiver-test/1.0 (contact: a@example.org)"
+    assert fetcher.requests_sent == 2  # robots.txt + the page
+    assert fetcher.bytes_received > 1000
