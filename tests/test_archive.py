@@ -14,6 +14,13 @@ from archiver.record import Article, Author, Capture, Citation, Issue, IssueArti
 SITE = "https://www.thecarlatreport.com"
 
 
+def make_issue(k: int) -> Issue:
+    """Issue k lists articles k, k + 4 and k + 8 (as every article page of that issue shows)."""
+    return Issue(date=f"201{k}-0{k + 1}-01", title=f"Issue {k}", url=f"{SITE}/newsletter-issue/tcprv{k}n1",
+                 articles=[IssueArticle(f"Does drug {m} help sleep?", f"{SITE}/articles/{m}-study-{m}")
+                           for m in (k, k + 4, k + 8)])
+
+
 def make_article(n: int = 1, **changes) -> Article:
     """An invented article record; every field filled so round trips test all of them."""
     article = Article(
@@ -23,9 +30,7 @@ def make_article(n: int = 1, **changes) -> Article:
         title=f"Does drug {n} help sleep?",
         authors=[Author(f"Ana Writer{n % 3}", ["MD"]), Author("Bo Editor", ["PhD", "LCSW"])],
         published=f"20{10 + n % 10:02d}-0{1 + n % 9}-15",
-        issue=Issue(date=f"20{10 + n % 10:02d}-0{1 + n % 9}-01", title=f"Issue {n % 4}",
-                    url=f"{SITE}/newsletter-issue/tcprv{n % 4}n1",
-                    articles=[IssueArticle(f"Does drug {n} help sleep?", f"{SITE}/articles/{n}-study-{n}")]),
+        issue=make_issue(n % 4),
         newsletter=["The Carlat Psychiatry Report", "The Carlat Child Psychiatry Report"][n % 2],
         category="Research Update",
         disclosure=f"Dr. Writer{n % 3} has no relevant financial interests.",
@@ -53,6 +58,31 @@ def table_dump(archive: Archive) -> dict:
         rows = archive.db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
         names = [d[0] for d in archive.db.execute(f"SELECT * FROM {table} LIMIT 0").description]
         dump[table] = [{k: v for k, v in zip(names, row) if k not in clocks} for row in rows]
+    return dump
+
+
+def content_dump(archive: Archive) -> dict:
+    """What the archive says about its articles, by natural keys (no surrogate ids or clocks)."""
+    queries = {
+        "articles": "SELECT * FROM articles_flat",
+        "articles_raw": "SELECT * FROM articles",
+        "authors": "SELECT a.canonical_url, aa.position, au.name, aa.credentials FROM article_authors aa "
+                   "JOIN articles a ON a.id = aa.article_id JOIN authors au ON au.id = aa.author_id",
+        "keywords": "SELECT a.canonical_url, ak.position, k.name FROM article_keywords ak "
+                    "JOIN articles a ON a.id = ak.article_id JOIN keywords k ON k.id = ak.keyword_id",
+        "issues": "SELECT i.url, i.date, i.title, n.name FROM issues i "
+                  "LEFT JOIN newsletters n ON n.id = i.newsletter_id",
+        "contents": "SELECT i.url, ia.position, ia.title, ia.url, a.canonical_url FROM issue_articles ia "
+                    "JOIN issues i ON i.id = ia.issue_id LEFT JOIN articles a ON a.id = ia.article_id",
+    }
+    skip = {"id", "newsletter_id", "issue_id", "capture_id", "first_seen", "last_seen", "updated_at",
+            "earlier_versions"}
+    dump = {}
+    for name, sql in queries.items():
+        cursor = archive.db.execute(sql)
+        names = [d[0] for d in cursor.description]
+        rows = [tuple((k, v) for k, v in zip(names, row) if k not in skip) for row in cursor]
+        dump[name] = sorted(rows, key=repr)
     return dump
 
 
@@ -280,6 +310,17 @@ def test_issue_contents_link_articles_stored_later(archive):
                              "JOIN articles ON articles.id = issue_articles.article_id "
                              "WHERE issue_articles.url = ?", [second_url]).fetchone()
     assert row[1] == second_url
+
+
+def test_issue_contents_are_the_latest_seen_and_do_not_make_siblings_changed(archive):
+    archive.load([make_article(1), make_article(5)])
+    grown = make_issue(1)
+    grown.articles.append(IssueArticle("A late addition", f"{SITE}/articles/99-late"))
+    assert archive.store(make_article(5, issue=grown)) == "unchanged"
+    assert archive.get_article(make_article(1).canonical_url).issue == grown
+    assert archive.store(make_article(1, issue=make_issue(1))) == "unchanged"
+    assert archive.get_article(make_article(5).canonical_url).issue == make_issue(1)
+    assert archive.db["issues"].count == 1 and archive.db["article_versions"].count == 0
 
 
 def test_fts_follows_inserts_and_changes(archive):

@@ -55,13 +55,25 @@ def normalised(article: Article) -> dict:
 
 
 def content_sha256(record: dict) -> str:
+    """Hash of what the article says. Its issue's table of contents belongs to the issue (one
+    copy shared by all its articles, refreshed whenever any of them is stored), so it is left
+    out too: a new article added to an issue does not make its siblings "changed"."""
     content = {k: v for k, v in record.items() if k not in VOLATILE_FIELDS}
+    if content.get("issue"):
+        content["issue"] = {k: v for k, v in content["issue"].items() if k != "articles"}
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def changed_fields(old: dict, new: dict) -> list[str]:
-    return [k for k in new if k not in VOLATILE_FIELDS and old.get(k) != new.get(k)]
+    """Top-level fields whose content differs (an issue's table of contents does not count)."""
+    def comparable(record: dict, key: str):
+        value = record.get(key)
+        if key == "issue" and value:
+            return {k: v for k, v in value.items() if k != "articles"}
+        return value
+
+    return [k for k in new if k not in VOLATILE_FIELDS and comparable(old, k) != comparable(new, k)]
 
 
 class Archive:
@@ -219,7 +231,7 @@ class Archive:
         now = utc_now()
         seen_at = seen_at or now
         row = self.db.execute(
-            "SELECT id, content_sha256 FROM articles WHERE canonical_url = ?",
+            "SELECT id, content_sha256, issue_id FROM articles WHERE canonical_url = ?",
             [record["canonical_url"]]).fetchone()
         if row is None:
             values = self._article_values(record, digest, capture_id, now)
@@ -227,10 +239,12 @@ class Archive:
             article_id = self._insert("articles", values)
             self._write_links(article_id, record)
             return "new", list(record)
-        article_id, old_digest = row
+        article_id, old_digest, issue_id = row
         if old_digest == digest:
             self.db.execute("UPDATE articles SET last_seen = max(coalesce(last_seen, ''), ?) "
                             "WHERE id = ?", [seen_at, article_id])
+            if issue_id is not None and record["issue"]["articles"]:
+                self._write_contents(issue_id, record["issue"]["articles"])
             return "unchanged", []
         old_row = self.db.execute(
             "SELECT first_seen, last_seen, capture_id FROM articles WHERE id = ?",
