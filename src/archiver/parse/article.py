@@ -1,0 +1,786 @@
+"""Field rules: for each field an ordered list of strategies, the first that answers wins.
+
+    structured data (JSON-LD, <meta>)  ->  the template's markup (Drupal field classes)
+    ->  textual labels that survive redesigns ("Review of:", "Issue Date:", "KEYWORDS", ...)
+    ->  position and shape (a date line under the title, a byline with credentials)
+
+The strategy that answered each field is recorded in ``Article.provenance`` (shown by
+``archiver parse --explain``), so when the site changes its markup a maintainer sees which
+rule stopped answering.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from archiver.errors import NotAnArticle
+from archiver.parse import carlat
+from archiver.parse.blocks import HEADING_TAGS, Block, blocks_of, paragraphs
+from archiver.parse.clean import article_container, remove_chrome, remove_invisible
+from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, absolute,
+                                 structured_data, without_query)
+from archiver.parse.text import (collapse, find_date, is_date_line, looks_like_name,
+                                 parse_citation, parse_date, split_byline, word_count)
+from archiver.record import Article, Author, Issue, IssueArticle
+
+# ------------------------------------------------------------------ textual labels
+CITATION_LABEL = re.compile(r"^Review(?:ed)?\s+of\b\s*:?\s*", re.I)
+STUDY_TYPE_LABEL = re.compile(r"^(?:Type\s+of\s+study|Study\s+type|Study\s+design)\b\s*:?\s*", re.I)
+PUBLISHED_LABEL = re.compile(r"^(?:Published|Posted|Publication\s+date|Date\s+published)(?:\s+on)?\s*:\s*", re.I)
+ISSUE_DATE_LABEL = re.compile(r"^Issue\s+Date\b\s*:?\s*", re.I)
+ISSUE_LINKS_LABEL = re.compile(r"^Issue\s+Links\s*:", re.I)
+KEYWORDS_LABEL = re.compile(r"^(?:KEYWORDS\b|TAGS\b|Keywords\b\s*:?|Tags\s*:)\s*")
+TOC_LABEL = re.compile(r"^(?:Table\s+of\s+Contents|In\s+This\s+Issue|Issue\s+Contents)\s*:?$", re.I)
+FROM_NEWSLETTER = re.compile(r"\bFrom\s+((?:The\s+)?Carlat\s+(?:[A-Z][\w&’']*\s+){0,4}Report)\b")
+DISCLOSURE = re.compile(
+    r"\b(?:has|have)\s+(?:no\s+\w+\s+to\s+)?disclosed\b|^Disclosures?\s*:|"
+    r"\bno\s+(?:relevant\s+)?financial\s+(?:relationships|interests|conflicts)\b|"
+    r"\bconflicts?\s+of\s+interest\b", re.I)
+BREADCRUMB = re.compile(r"^Home\s*(?:»|›|>|/|\|)")
+AUTHOR_BOX_END = re.compile(r"^(?:More\s+from\s+this\s+author|About\s+the\s+authors?|Related\s+articles?)\b", re.I)
+PAYWALL = re.compile(
+    r"\b(?:subscribe\s+(?:now\s+)?to\s+(?:read|continue|view|access|unlock)"
+    r"|(?:log|sign)\s*in\s+(?:or\s+subscribe\s+)?to\s+(?:read|continue|view|access)"
+    r"|(?:for|to)\s+(?:paid\s+)?subscribers\s+only|subscribers?[-\s]only"
+    r"|already\s+(?:a\s+)?subscriber|you\s+must\s+be\s+(?:a\s+subscriber|logged\s+in|signed\s+in)"
+    r"|(?:is|are)\s+(?:available|reserved|restricted)\s+(?:only\s+)?(?:to|for)\s+(?:paid\s+)?subscribers"
+    r"|to\s+(?:read|continue\s+reading|view|access)\s+(?:the\s+)?(?:full|rest|entire|complete)"
+    r"|become\s+a\s+subscriber|subscription\s+required"
+    r"|purchase\s+(?:this\s+)?(?:article|issue)\s+to)", re.I)
+PAYWALL_CLASS = re.compile(r"(?:^|[\s_-])(?:paywall|paywalled|subscriber-only|subscribers-only|"
+                           r"premium-content|locked-content|metered)(?=$|[\s_-])", re.I)
+ERROR_TITLE = re.compile(r"\b(?:404|page not found|not found|access denied|forbidden|server error)\b", re.I)
+
+MIN_WORDS = 60  # a research update is ~300 words; a teaser shows a paragraph or two
+MIN_TEASER_WORDS = 15
+EXPECTED_FIELDS = ("title", "authors", "published", "body", "keywords", "disclosure")
+
+
+@dataclass
+class Found:
+    """Values and their strategies, filled by the rules; the first answer per field wins."""
+
+    values: dict = field(default_factory=dict)
+    how: dict = field(default_factory=dict)
+
+    def offer(self, name: str, value, strategy: str) -> bool:
+        if name in self.values or value in (None, "", []):
+            return False
+        self.values[name] = value
+        self.how[name] = strategy
+        return True
+
+    def get(self, name: str, default=None):
+        return self.values.get(name, default)
+
+
+# ------------------------------------------------------------------ entry point
+
+def extract(root: etree._Element, url: str | None) -> Article:
+    data = structured_data(root, url)
+    base = data.base_url or url
+    ld = data.article or {}
+    found = Found()
+    remove_invisible(root)
+
+    container, container_how = article_container(root)
+    title_el = title_element(root, container, data)
+    paywall_hint = paywall_signal(container, ld)
+    page = page_labels(root, container, base)
+
+    remove_chrome(root, keep=[container, title_el])
+    region = Region.build(root, container, title_el)
+
+    structured_fields(found, data, base)
+    template_fields(found, region, base)
+    title_field(found, data, title_el)
+    read_blocks(found, region, base)
+    page_fields(found, page)
+    fallback_fields(found, data, url, base)
+
+    if paywall_hint and not found.get("paywalled"):
+        found.offer("paywalled", True, paywall_hint)
+    found.how["container"] = container_how
+    article = build_article(found, url, data, base)
+    refuse_non_articles(article, found, data, url, container)
+    return article
+
+
+# ------------------------------------------------------------------ the region
+
+@dataclass
+class Region:
+    """The article's part of the page: from its title to the end of its container."""
+
+    root: etree._Element | None
+    container: etree._Element | None
+    title_el: etree._Element | None
+    blocks: list[Block]
+    inside: set  # elements of the region (for "is this element the article's?")
+    consumed: set = field(default_factory=set)  # template elements already read into fields
+
+    @classmethod
+    def build(cls, root, container, title_el) -> Region:
+        if container is None:
+            container = root.find("body") if root.find("body") is not None else root
+        scope = container
+        if title_el is not None and not _is_inside(title_el, container):
+            common = _common_ancestor(title_el, container)
+            if common is not None and _precedes(title_el, container, common):
+                scope = common
+        blocks = blocks_of(scope)
+        inside_container = set(container.iter())
+        if scope is not container:
+            title_nodes = set(title_el.iter())
+            start = next((i for i, b in enumerate(blocks) if b.el in title_nodes), None)
+            end = max((i for i, b in enumerate(blocks) if b.el in inside_container), default=None)
+            blocks = blocks[start:end + 1] if start is not None and end is not None else \
+                [b for b in blocks if b.el in inside_container]
+            inside = set(scope.iter())
+        else:
+            inside = inside_container
+        return cls(scope, container, title_el, blocks, inside)
+
+
+def _is_inside(el, ancestor) -> bool:
+    return el is ancestor or any(a is ancestor for a in el.iterancestors())
+
+
+def _common_ancestor(a, b):
+    ancestors_of_a = {id(x): x for x in a.iterancestors()}
+    for x in b.iterancestors():
+        if id(x) in ancestors_of_a:
+            return x
+    return None
+
+
+def _precedes(a, b, common) -> bool:
+    """Is `a` before `b` in document order (both under `common`)?"""
+    def child_of_common(el):
+        while el.getparent() is not common:
+            el = el.getparent()
+        return el
+    ca, cb = child_of_common(a), child_of_common(b)
+    return common.index(ca) < common.index(cb)
+
+
+# ------------------------------------------------------------------ title
+
+def title_element(root, container, data: Structured):
+    """The element showing the title: an <h1> in the container, else the <h1> matching the
+    structured title, else the first <h1> outside navigation, else a titled heading."""
+    known = _clean_title(_ld_text(data.article, "headline", "name") or data.first("og:title"), data)
+    candidates = []
+    for h1 in root.iter("h1"):
+        text = collapse(h1.text_content())
+        if not text or any(a.tag in ("nav", "footer", "aside") for a in h1.iterancestors()):
+            continue
+        candidates.append((h1, text))
+    if container is not None:
+        for h1, _ in candidates:
+            if _is_inside(h1, container):
+                return h1
+    for h1, text in candidates:
+        if known and text == known:
+            return h1
+    if known and container is not None:
+        for heading in container.iter("h2", "h3"):
+            if collapse(heading.text_content()) == known:
+                return heading
+    if candidates:
+        return candidates[0][0]
+    return None
+
+
+def title_field(found: Found, data: Structured, title_el) -> None:
+    found.offer("title", collapse(_ld_text(data.article, "headline")), "json-ld headline")
+    if title_el is not None:
+        found.offer("title", collapse(title_el.text_content()), f"<{title_el.tag}> heading")
+    found.offer("title", _clean_title(data.first("og:title", "twitter:title"), data), "og:title")
+    found.offer("title", collapse(data.first("citation_title", "dc.title")), "meta citation_title")
+    found.offer("title", _clean_title(data.title_tag, data), "<title> minus site name")
+
+
+def _clean_title(title: str | None, data: Structured) -> str | None:
+    """ "Is Ketamine Just Another Opiate? | Carlat Publishing" -> the part before the site name."""
+    title = collapse(title)
+    if not title:
+        return None
+    site = collapse(data.first("og:site_name")).lower()
+    for separator in (" | ", " – ", " — ", " - ", " :: ", " · "):
+        if separator in title:
+            head, tail = title.rsplit(separator, 1)
+            if "carlat" in tail.lower() or (site and tail.lower() == site):
+                return head.strip()
+    return title
+
+
+# ------------------------------------------------------------------ structured data
+
+def _ld_text(item: dict | None, *keys: str) -> str | None:
+    if not item:
+        return None
+    for key in keys:
+        value = item.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("@value")
+        if isinstance(value, (str, int, float)) and str(value).strip():
+            return str(value).strip()
+    return None
+
+
+def _ld_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def structured_fields(found: Found, data: Structured, base: str | None) -> None:
+    ld = data.article or {}
+    authors = []
+    for person in _ld_list(ld.get("author")) + _ld_list(ld.get("creator")):
+        if isinstance(person, dict):
+            if "organization" in str(person.get("@type", "")).lower():
+                continue
+            name = person.get("name") or " ".join(
+                filter(None, [person.get("givenName"), person.get("familyName")]))
+            suffix = person.get("honorificSuffix")
+            authors += _named_authors(f"{name}, {suffix}" if suffix else name)
+        elif isinstance(person, str):
+            authors += _named_authors(person)
+    found.offer("authors", authors, "json-ld author")
+    found.offer("published", find_date(_ld_text(ld, "datePublished", "dateCreated")), "json-ld datePublished")
+    found.offer("category", collapse(_ld_text(ld, "articleSection")), "json-ld articleSection")
+    keywords = ld.get("keywords")
+    if isinstance(keywords, str):
+        keywords = re.split(r"\s*[,;]\s*", keywords)
+    found.offer("keywords", [collapse(k).lower() for k in _ld_list(keywords) if isinstance(k, str) and collapse(k)],
+                "json-ld keywords")
+    if ld.get("isAccessibleForFree") in (False, "False", "false"):
+        found.how["json-ld isAccessibleForFree"] = "false"
+    for part in _ld_parts(ld):
+        types = str(part.get("@type", "")).lower()
+        name = collapse(part.get("name") if isinstance(part.get("name"), str) else None)
+        if "periodical" in types or "newsletter" in types or carlat.NEWSLETTER_NAME.search(name or ""):
+            found.offer("newsletter", _newsletter_name(name), "json-ld isPartOf periodical")
+        if "publicationissue" in types:
+            found.offer("issue_title", name, "json-ld isPartOf issue")
+            found.offer("issue_date", find_date(_ld_text(part, "datePublished")), "json-ld isPartOf issue")
+            issue_url = absolute(_ld_text(part, "url", "@id"), base)
+            if issue_url and carlat.classify(issue_url) == "issue":
+                found.offer("issue_url", issue_url, "json-ld isPartOf issue")
+    meta_authors = []
+    for value in data.meta_all.get("citation_author", []) or data.meta_all.get("author", []) \
+            or data.meta_all.get("dc.creator", []):
+        meta_authors += _named_authors(value)
+    found.offer("authors", meta_authors, "meta author")
+    found.offer("published", find_date(data.first(
+        "article:published_time", "citation_publication_date", "citation_date", "dc.date.issued",
+        "dc.date", "date", "pubdate", "publish-date", "datepublished")), "meta published date")
+    found.offer("category", collapse(data.first("article:section")), "meta article:section")
+
+
+def _ld_parts(ld: dict) -> list[dict]:
+    """isPartOf chain: issue -> volume -> periodical."""
+    parts, value = [], ld.get("isPartOf")
+    while value and len(parts) < 4:
+        value = value[0] if isinstance(value, list) and value else value
+        if not isinstance(value, dict):
+            break
+        parts.append(value)
+        value = value.get("isPartOf")
+    return parts
+
+
+def _named_authors(text: str | None) -> list[Author]:
+    """Authors from a byline-like string, only if every name looks like a person's."""
+    authors = split_byline(text)
+    if authors and all(looks_like_name(a.name) for a in authors):
+        return authors
+    return []
+
+
+def _newsletter_name(name: str | None) -> str | None:
+    match = carlat.NEWSLETTER_NAME.search(name or "")
+    if not match:
+        return None
+    return f"The Carlat {collapse(match.group(1))} Report"
+
+
+# ------------------------------------------------------------------ template markup
+
+def template_fields(found: Found, region: Region, base: str | None) -> None:
+    """Elements the known template names by class (Drupal's field--name-field-*, byline, ...)."""
+    if region.root is None:
+        return
+    for el in region.root.iter():
+        if el not in region.inside or not isinstance(el.tag, str):
+            continue
+        name = carlat.template_field(el.get("class"))
+        if not name:
+            continue
+        text = collapse(el.text_content())
+        if not text or len(text) > 1500:
+            continue
+        taken = _template_value(found, name, el, text, base)
+        if taken:
+            region.consumed.add(el)
+
+
+def _template_value(found: Found, name: str, el, text: str, base) -> bool:
+    how = f"template .{_class_for(el, name)}"
+    if name == "byline" and len(text) <= 300:
+        authors = _named_authors(text)
+        return bool(authors) and (found.offer("authors", authors, how) or True)
+    if name == "published":
+        stamp = el.xpath("string((.//time/@datetime | self::time/@datetime)[1])")
+        date = find_date(stamp) or (find_date(text) if len(text) <= 80 else None)
+        return bool(date) and (found.offer("published", date, how) or True)
+    if name == "newsletter":
+        match = FROM_NEWSLETTER.search(text) or carlat.NEWSLETTER_NAME.search(text)
+        value = _newsletter_name(match.group(0)) if match else None
+        return bool(value) and (found.offer("newsletter", value, how) or True)
+    if name == "disclosure":
+        found.values.setdefault("_disclosures", []).append(text)
+        found.how.setdefault("disclosure", how)
+        return True
+    if name == "category" and len(text) <= 80:
+        return found.offer("category", text, how) or True
+    if name == "keywords":
+        keywords = _keywords_in(el)
+        return bool(keywords) and (found.offer("keywords", keywords, how) or True)
+    return False
+
+
+def _class_for(el, name: str) -> str:
+    for token in (el.get("class") or "").split():
+        if carlat.template_field(token) == name:
+            return token
+    return name
+
+
+def _keywords_in(el) -> list[str]:
+    """Keywords of a keywords box: its links, else its text after the label, split."""
+    words = [collapse(a.text_content()).lower() for a in el.iter("a")]
+    words = [w for w in words if w]
+    if words:
+        return _unique(words)
+    text = KEYWORDS_LABEL.sub("", collapse(el.text_content()))
+    return _split_keywords(text)
+
+
+def _split_keywords(text: str) -> list[str]:
+    text = re.sub(r"^\s*:\s*", "", text)
+    parts = re.split(r"\s*[,;|]\s*", text) if re.search(r"[,;|]", text) else text.split()
+    return _unique([p.lower().strip(" .") for p in parts if p.strip(" .")])
+
+
+def _unique(items):
+    seen, result = set(), []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            result.append(item)
+    return result
+
+
+# ------------------------------------------------------------------ the region's blocks
+
+def read_blocks(found: Found, region: Region, base: str | None) -> None:
+    """Walk the region's blocks: labelled lines go to their fields, the header (date, byline)
+    and footer (category, keywords, author box) are set aside, the rest is the body."""
+    consumed = region.consumed
+    title = found.get("title")
+    body: list[Block] = []
+    in_header = True
+    stop = False
+    pending_label = None  # a label alone on its line ("Review of:") takes the next line
+    disclosures = found.values.setdefault("_disclosures", [])
+    for block in region.blocks:
+        if stop:
+            break
+        if consumed and _within(block.el, consumed):
+            continue
+        text = block.text
+        if region.title_el is not None and _within(block.el, {region.title_el}):
+            continue
+        if in_header and title and text == title:
+            continue
+        if pending_label:
+            _label_value(found, pending_label, text)
+            pending_label = None
+            continue
+        label = _label_of(text)
+        if label:
+            name, rest = label
+            if name == "keywords":
+                stop = True
+                continue
+            if name in ("citation", "study_type") and not rest:
+                pending_label = name
+                continue
+            _label_value(found, name, rest, text)
+            continue
+        if DISCLOSURE.search(text) and len(text) < 1200:
+            disclosures.append(text)
+            found.how.setdefault("disclosure", "text “… has disclosed …”")
+            continue
+        if BREADCRUMB.match(text) or ISSUE_LINKS_LABEL.match(text):
+            continue
+        if AUTHOR_BOX_END.match(text):
+            stop = True
+            continue
+        if PAYWALL.search(text) and len(text) < 600:
+            found.offer("paywalled", True, "paywall prompt text")
+            stop = True
+            continue
+        if in_header and _header_line(found, block):
+            continue
+        if block.group is None and block.link_density > 0.9 and len(text.split()) <= 8:
+            _link_line(found, block, base)
+            continue
+        in_header = False
+        body.append(block)
+    # A short Title Case line closing the article, just above the keywords, is its category.
+    if stop and body and _is_category_line(body[-1]):
+        found.offer("category", body[-1].text, "line above KEYWORDS")
+        body.pop()
+    found.values["_body_blocks"] = body
+
+
+def _within(el, elements: set) -> bool:
+    if el in elements:
+        return True
+    return any(a in elements for a in el.iterancestors())
+
+
+def _label_of(text: str):
+    for name, pattern in (("citation", CITATION_LABEL), ("study_type", STUDY_TYPE_LABEL),
+                          ("published", PUBLISHED_LABEL), ("issue_date", ISSUE_DATE_LABEL),
+                          ("keywords", KEYWORDS_LABEL)):
+        match = pattern.match(text)
+        if match:
+            return name, text[match.end():].strip()
+    match = FROM_NEWSLETTER.match(text)
+    if match and len(text) < 120:
+        return "newsletter", match.group(1)
+    return None
+
+
+def _label_value(found: Found, name: str, value: str, line: str = "") -> None:
+    if name == "citation":
+        found.offer("citation", parse_citation(value), "label “Review of:”")
+    elif name == "study_type":
+        found.offer("study_type", value, "label “Type of study:”")
+    elif name == "published":
+        found.offer("published", find_date(value), "label “Published On:”")
+    elif name == "issue_date":
+        found.offer("issue_date", find_date(value), "label “Issue Date:”")
+    elif name == "newsletter":
+        found.offer("newsletter", _newsletter_name(value), "label “From The Carlat … Report”")
+
+
+def _header_line(found: Found, block: Block) -> bool:
+    """Lines between the title and the text: a date, a byline."""
+    text = block.text
+    if is_date_line(text):
+        found.offer("published", find_date(text), "date line under the title")
+        return True
+    if len(text) <= 250 and not text.endswith(("?", "!")):
+        authors = _named_authors(text)
+        if authors and (any(a.credentials for a in authors) or re.match(r"(?i)^by\s", text)):
+            found.offer("authors", authors, "byline under the title")
+            found.values.setdefault("_bylines", []).append(authors)
+            return True
+    return False
+
+
+def _link_line(found: Found, block: Block, base) -> None:
+    """A line that is only a link: a category link becomes the category; others are chrome."""
+    links = block.el.xpath(".//a[@href]") if block.el.tag != "a" else [block.el]
+    if len(links) == 1:
+        href = absolute(links[0].get("href"), base) or ""
+        path = re.sub(r"^https?://[^/]+", "", href)
+        if carlat.CATEGORY_PATH.match(path) or carlat.classify(href) == "listing":
+            found.offer("category", block.text, "category link")
+
+
+def _is_category_line(block: Block) -> bool:
+    words = block.text.split()
+    return (0 < len(words) <= 5 and not block.is_heading and block.group is None
+            and not re.search(r"[.:;!?]$", block.text)
+            and all(w[:1].isupper() or w in ("and", "&", "of", "the") for w in words))
+
+
+# ------------------------------------------------------------------ page-wide labels
+
+@dataclass
+class PageLabels:
+    issue_date: str | None = None
+    toc: list[IssueArticle] = field(default_factory=list)
+    toc_issue_url: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    newsletter: str | None = None
+    disclosures: list[str] = field(default_factory=list)
+
+
+_LOWER = "translate(normalize-space(.),'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')"
+_LABEL_TEXTS = etree.XPath(
+    f"//text()[starts-with({_LOWER},'issue date') or starts-with({_LOWER},'table of contents')"
+    f" or starts-with({_LOWER},'in this issue') or starts-with({_LOWER},'keywords')"
+    f" or starts-with({_LOWER},'tags') or contains(.,'Carlat') or contains(.,'disclosed')]")
+
+
+def page_labels(root, container, base) -> PageLabels:
+    """Labels anywhere on the page (the sidebar holds the issue date and table of contents),
+    read before the sidebar is removed as chrome."""
+    labels = PageLabels()
+    for node in _LABEL_TEXTS(root):
+        el = node.getparent()
+        if el is None:
+            continue
+        if node.is_tail:
+            el = el.getparent()
+        text = collapse(str(node))
+        line = _block_text(el)
+        if ISSUE_DATE_LABEL.match(line) and not labels.issue_date:
+            labels.issue_date = find_date(ISSUE_DATE_LABEL.sub("", line))
+        elif TOC_LABEL.match(text) and not labels.toc:
+            labels.toc, labels.toc_issue_url = _toc_after(el, base)
+        elif KEYWORDS_LABEL.match(text) and len(text) < 400 and not labels.keywords:
+            labels.keywords = _keywords_after(el, text)
+        elif "Carlat" in text and not labels.newsletter:
+            match = FROM_NEWSLETTER.search(line)
+            if match:
+                labels.newsletter = _newsletter_name(match.group(1))
+        elif "disclosed" in text and DISCLOSURE.search(line) and line not in labels.disclosures:
+            labels.disclosures.append(line)
+    return labels
+
+
+def _block_text(el) -> str:
+    while el is not None and el.tag in ("a", "span", "strong", "b", "em", "i", "time", "label", "small"):
+        parent = el.getparent()
+        if parent is None:
+            break
+        el = parent
+    return collapse(el.text_content()) if el is not None else ""
+
+
+def _toc_after(label_el, base):
+    """The list of links following a "Table Of Contents" label."""
+    lists = label_el.xpath("following::*[self::ul or self::ol or self::table][1]")
+    items: list[IssueArticle] = []
+    issue_url = None
+    box = label_el.getparent()
+    near = box.getparent() if box is not None and box.getparent() is not None else box
+    if lists and near is not None and _is_inside(lists[0], near):
+        rows = [li for li in lists[0] if li.tag in ("li", "tr")] or [lists[0]]
+        for row in rows:
+            links = row.xpath(".//a[@href]")
+            if not links:
+                continue
+            title = collapse(links[0].text_content())
+            if title:
+                items.append(IssueArticle(title, absolute(links[0].get("href"), base)))
+    else:
+        for a in label_el.xpath("following::a[@href]"):
+            if near is None or not _is_inside(a, near):
+                break
+            title = collapse(a.text_content())
+            if title and not title.isupper():
+                items.append(IssueArticle(title, absolute(a.get("href"), base)))
+    if near is not None:
+        for a in near.iter("a"):
+            href = absolute(a.get("href"), base)
+            if href and carlat.classify(href) == "issue":
+                issue_url = href
+                break
+    return items, issue_url
+
+
+def _keywords_after(label_el, label_text: str) -> list[str]:
+    """Keywords: links after the label in its box (up to three levels up), else the label's
+    own text after "Keywords:"."""
+    el = label_el
+    for _ in range(3):
+        parent = el.getparent()
+        if parent is None:
+            break
+        words, seen_label = [], False
+        for node in parent.iter():
+            if node is label_el:
+                seen_label = True
+            elif seen_label and node.tag == "a":
+                text = collapse(node.text_content()).lower()
+                if text:
+                    words.append(text)
+        if words:
+            return _unique(words)
+        el = parent
+    return _split_keywords(KEYWORDS_LABEL.sub("", label_text))
+
+
+def page_fields(found: Found, page: PageLabels) -> None:
+    found.offer("issue_date", page.issue_date, "label “Issue Date:”")
+    found.offer("issue_articles", page.toc, "label “Table Of Contents”")
+    found.offer("issue_url", page.toc_issue_url, "issue link by the table of contents")
+    found.offer("keywords", page.keywords, "label “KEYWORDS”")
+    found.offer("newsletter", page.newsletter, "label “From The Carlat … Report”")
+    if not found.get("_disclosures") and page.disclosures:
+        found.values["_disclosures"] = list(page.disclosures)
+        found.how.setdefault("disclosure", "text “… has disclosed …” (page)")
+
+
+def fallback_fields(found: Found, data: Structured, url, base) -> None:
+    found.offer("published", found.get("issue_date"), "issue date")
+    journal = data.first("citation_journal_title")
+    found.offer("newsletter", _newsletter_name(journal), "meta citation_journal_title")
+    found.offer("newsletter", carlat.newsletter_from_issue_url(found.get("issue_url")), "issue URL code")
+    keywords = data.first("keywords", "news_keywords")
+    if keywords:
+        found.offer("keywords", _split_keywords(keywords), "meta keywords")
+
+
+# ------------------------------------------------------------------ paywall
+
+def paywall_signal(container, ld: dict) -> str | None:
+    """Why the page looks like a subscriber teaser, or None. Read before chrome removal (the
+    prompt box is often called "subscribe-…")."""
+    if container is None:
+        return None
+    for el in container.iter():
+        if isinstance(el.tag, str) and PAYWALL_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            return "paywall markup"
+    for node in container.xpath(".//text()[contains(translate(.,'SUBCRIE','subcrie'),'subscri')]"):
+        if PAYWALL.search(_block_text(node.getparent()) if node.getparent() is not None else str(node)):
+            return "paywall prompt text"
+    if ld.get("isAccessibleForFree") in (False, "False", "false"):
+        selector = _ld_text(ld.get("hasPart") if isinstance(ld.get("hasPart"), dict) else None, "cssSelector")
+        if selector and selector.startswith(".") and not container.xpath(
+                f".//*[contains(concat(' ',normalize-space(@class),' '),' {selector[1:]} ')]"):
+            return "json-ld isAccessibleForFree=false, paywalled part absent"
+    return None
+
+
+# ------------------------------------------------------------------ assembling the record
+
+def _clean_disclosure(texts: list[str], authors: list[Author]) -> str | None:
+    """Disclosure statements without the author name the site repeats in front of them."""
+    statements = []
+    for text in texts:
+        text = re.sub(r"^Disclosures?\s*:\s*", "", collapse(text), flags=re.I)
+        sentences = _sentences(text)
+        kept = [s for s in sentences if not _is_pure_byline(s)]
+        cleaned = " ".join(kept).strip()
+        if cleaned and cleaned not in statements:
+            statements.append(cleaned)
+    return " ".join(statements) or None
+
+
+_ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Mr|Ms|Mrs|Mx|Prof|St|vs|Jr|Sr|e\.g|i\.e|al)|\b[A-Z])\.$")
+
+
+def _sentences(text: str) -> list[str]:
+    pieces = re.split(r"(?<=[.!?])\s+", text)
+    sentences: list[str] = []
+    for piece in pieces:
+        if sentences and _ABBREVIATIONS.search(sentences[-1]):
+            sentences[-1] += " " + piece
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+def _is_pure_byline(sentence: str) -> bool:
+    authors = _named_authors(sentence)
+    return bool(authors) and any(a.credentials for a in authors) and len(sentence) < 200
+
+
+def build_article(found: Found, url, data: Structured, base) -> Article:
+    body_blocks = found.values.pop("_body_blocks", [])
+    body = "\n\n".join(paragraphs(body_blocks)) or None
+    authors = found.get("authors", [])
+    _credentials_from_bylines(found, authors)
+    disclosure = _clean_disclosure(found.values.pop("_disclosures", []), authors)
+    canonical = data.canonical or absolute(data.first("og:url"), base) or without_query(url)
+    article_id = carlat.article_id(canonical) or carlat.article_id(url)
+    issue = None
+    if any(found.get(k) for k in ("issue_date", "issue_title", "issue_url", "issue_articles")):
+        issue = Issue(date=found.get("issue_date"), title=found.get("issue_title"),
+                      url=found.get("issue_url"), articles=found.get("issue_articles", []))
+    article = Article(
+        url=url, canonical_url=canonical, article_id=article_id, title=found.get("title"),
+        authors=authors, published=found.get("published"), issue=issue,
+        newsletter=found.get("newsletter"), category=found.get("category"),
+        disclosure=disclosure, citation=found.get("citation"), study_type=found.get("study_type"),
+        body=body, keywords=found.get("keywords", []), paywalled=bool(found.get("paywalled")),
+        word_count=word_count(body),
+    )
+    article.warnings = [name for name in EXPECTED_FIELDS if not getattr(article, name)]
+    provenance = {k: v for k, v in found.how.items() if not k.startswith("_")}
+    if body:
+        provenance["body"] = f"paragraphs of the article container ({found.how.get('container')})"
+    provenance["canonical_url"] = ("<link rel=canonical>" if data.canonical else
+                                   "og:url" if data.first("og:url") else "page URL")
+    for key in ("issue_date", "issue_title", "issue_url", "issue_articles"):
+        if key in provenance:
+            provenance[f"issue.{key[6:]}"] = provenance.pop(key)
+    article.provenance = provenance
+    return article
+
+
+def _credentials_from_bylines(found: Found, authors: list[Author]) -> None:
+    """Structured data often names authors without credentials; the visible byline has them."""
+    for byline in found.values.pop("_bylines", []):
+        by_name = {a.name: a.credentials for a in byline}
+        for author in authors:
+            if not author.credentials and by_name.get(author.name):
+                author.credentials = list(by_name[author.name])
+
+
+# ------------------------------------------------------------------ article or not?
+#
+# A page is an article when it has a title AND a body of real prose (MIN_WORDS words, or
+# MIN_TEASER_WORDS for a subscriber teaser), and nothing says otherwise. Reasons it is not:
+#   - its URL is one the site uses for listings or issue pages (carlat.classify);
+#   - its JSON-LD declares only non-article types (CollectionPage, ItemList, ...);
+#   - its title or heading is an error ("Page not found", "404") and it has little text;
+#   - its container is a list of links to articles (a listing, search or issue page);
+#   - it has no title, or no prose body.
+
+def refuse_non_articles(article: Article, found: Found, data: Structured, url, container) -> None:
+    kind = carlat.classify(url) if url else None
+    if kind in ("listing", "issue"):
+        raise NotAnArticle(f"its URL is a {kind} page")
+    is_typed_article = bool(data.types & ARTICLE_TYPES)
+    non_article_types = data.types & NON_ARTICLE_TYPES
+    if non_article_types and not is_typed_article:
+        raise NotAnArticle(f"JSON-LD type {sorted(non_article_types)[0]}")
+    words = article.word_count
+    heading = f"{article.title or ''} {data.title_tag or ''}"
+    if ERROR_TITLE.search(heading) and words < 150:
+        raise NotAnArticle("an error page (" + collapse(article.title or data.title_tag)[:60] + ")")
+    if container is not None and not is_typed_article:
+        listed = _listed_articles(container)
+        if listed >= 4 and listed * 40 > words / 2:
+            raise NotAnArticle(f"a list of {listed} article links")
+    if not article.title:
+        raise NotAnArticle("no title")
+    minimum = MIN_TEASER_WORDS if article.paywalled else MIN_WORDS
+    if words < minimum:
+        raise NotAnArticle(f"no article text ({words} words)")
+
+
+def _listed_articles(container) -> int:
+    urls = set()
+    for a in container.xpath(".//h2//a[@href]|.//h3//a[@href]|.//h4//a[@href]|.//*[contains(@class,'title')]//a[@href]"):
+        href = a.get("href") or ""
+        if "/articles/" in href or carlat.classify(href) == "article":
+            urls.add(href)
+    return len(urls)

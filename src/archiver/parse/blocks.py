@@ -1,0 +1,120 @@
+"""The visible text of a subtree as a list of blocks (one per paragraph, heading, list item or
+table row), in document order, each remembering its element and the list/table it belongs to.
+
+One C-level walk (``etree.iterwalk``) gathers inline text into the current block, so the cost is
+a few Python operations per element, not an XPath query per field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from archiver.parse.text import collapse
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body center dd details dialog div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section "
+    "summary table tbody td tfoot th thead tr ul caption html".split())
+HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_GROUP_TAGS = frozenset(("ul", "ol", "dl", "table"))
+_SKIP_TAGS = frozenset(("script", "style", "noscript", "template", "svg", "button", "select",
+                        "textarea", "input", "iframe", "head", "title", "math"))
+
+
+@dataclass
+class Block:
+    text: str
+    tag: str  # tag of the block element (p, h3, li, tr, div, ...)
+    el: etree._Element  # the block element
+    group: etree._Element | None = None  # outermost list/table, whose items are lines of one paragraph
+    link_chars: int = 0  # characters of text inside links
+
+    @property
+    def is_heading(self) -> bool:
+        return self.tag in HEADING_TAGS
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / max(1, len(self.text))
+
+
+def blocks_of(root: etree._Element) -> list[Block]:
+    blocks: list[Block] = []
+    parts: list[str] = []  # inline text of the block being gathered
+    link_chars = 0
+    link_depth = 0
+    stack: list[etree._Element] = []  # open block elements
+    groups: list[etree._Element] = []  # open list/table elements
+
+    def flush() -> None:
+        nonlocal link_chars
+        if parts:
+            text = "\n".join(filter(None, (collapse(line) for line in "".join(parts).split("\n"))))
+            if text and stack:
+                blocks.append(Block(text, stack[-1].tag, stack[-1], groups[0] if groups else None,
+                                    link_chars))
+            parts.clear()
+        link_chars = 0
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            if event == "end" and el.tail:
+                parts.append(el.tail)
+            continue
+        if event == "start":
+            if tag in _SKIP_TAGS:
+                walker.skip_subtree()
+                continue  # its "end" still comes and adds the tail
+            if tag == "tr":
+                flush()
+                row = [collapse(cell.text_content()) for cell in el if cell.tag in ("td", "th")]
+                row = [cell for cell in row if cell]
+                if row:
+                    blocks.append(Block(" | ".join(row), "tr", el, groups[0] if groups else el))
+                walker.skip_subtree()
+                continue
+            if tag in BLOCK_TAGS:
+                flush()
+                stack.append(el)
+                if tag in _GROUP_TAGS:
+                    groups.append(el)
+            elif tag == "br":
+                parts.append("\n")
+            elif tag == "a":
+                link_depth += 1
+            if el.text:
+                parts.append(el.text)
+                if link_depth:
+                    link_chars += len(el.text.strip())
+        else:
+            if tag in BLOCK_TAGS:
+                flush()
+                if stack and stack[-1] is el:
+                    stack.pop()
+                if groups and groups[-1] is el:
+                    groups.pop()
+            elif tag == "a" and link_depth:
+                link_depth -= 1
+            if el.tail and el is not root:
+                parts.append(el.tail)
+                if link_depth:
+                    link_chars += len(el.tail.strip())
+    flush()
+    return blocks
+
+
+def paragraphs(blocks: list[Block]) -> list[str]:
+    """Blocks -> paragraphs: items of one list or rows of one table become lines of one."""
+    result: list[str] = []
+    previous_group = None
+    for block in blocks:
+        if block.group is not None and block.group is previous_group and result:
+            result[-1] += "\n" + block.text
+        else:
+            result.append(block.text)
+        previous_group = block.group
+    return result

@@ -1,0 +1,192 @@
+"""Loading a page: input checks, decoding, the lxml tree, and its structured data.
+
+Structured data (JSON-LD, OpenGraph, ``<meta>``) is read first and kept apart from the
+markup, because it survives redesigns best and is the first layer every field tries.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import lxml.html
+from lxml import etree
+
+from archiver.errors import InputTooLarge, NotAnArticle
+from archiver.parse.decode import decode_html
+
+MAX_INPUT_BYTES = 20 * 1024 * 1024  # a real article page is ~50 KB; 20 MB is surely not one
+
+# schema.org types that mean "this page is one article" / "this page is not an article".
+ARTICLE_TYPES = {"article", "newsarticle", "scholarlyarticle", "medicalscholarlyarticle",
+                 "blogposting", "report", "techarticle", "analysisnewsarticle",
+                 "opinionnewsarticle", "reportagenewsarticle", "reviewnewsarticle", "posting",
+                 "socialmediaposting", "liveblogposting"}
+NON_ARTICLE_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage",
+                     "contactpage", "aboutpage", "faqpage", "product", "publicationissue",
+                     "periodical", "event", "course", "checkoutpage", "qapage"}
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_HTML_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+_HTML_HINT = re.compile(r"<(?:!doctype\s+html|html|head|body|title|div|p|article|h1|meta)\b", re.I)
+
+
+@dataclass
+class Structured:
+    """Machine-readable metadata of a page: its JSON-LD article object and its meta tags."""
+
+    article: dict | None = None  # the JSON-LD object describing the article, if any
+    types: set[str] = field(default_factory=set)  # every JSON-LD @type seen (lower case)
+    meta: dict[str, str] = field(default_factory=dict)  # first value per lower-cased name
+    meta_all: dict[str, list[str]] = field(default_factory=dict)
+    canonical: str | None = None
+    title_tag: str | None = None
+    base_url: str | None = None
+
+    def first(self, *names: str) -> str | None:
+        for name in names:
+            value = self.meta.get(name)
+            if value and value.strip():
+                return value.strip()
+        return None
+
+
+def to_text(data: str | bytes, headers: dict | None = None) -> str:
+    """Input checks and decoding: the page as text, or NotAnArticle / InputTooLarge."""
+    if data is None:
+        raise NotAnArticle("no input")
+    size = len(data)
+    if size > MAX_INPUT_BYTES:
+        raise InputTooLarge(f"input is {size / 1048576:.0f} MB, over the {MAX_INPUT_BYTES // 1048576} MB cap")
+    content_type = _content_type(headers)
+    if content_type and not ("html" in content_type or content_type.startswith("text/")):
+        raise NotAnArticle(f"content type {content_type}, not HTML")
+    if isinstance(data, bytes):
+        if not data.strip():
+            raise NotAnArticle("empty page")
+        text, _encoding = decode_html(data, headers)
+    else:
+        text = data
+    if not text.strip():
+        raise NotAnArticle("empty page")
+    if "\x00" in text[:2048]:
+        raise NotAnArticle("binary data, not an HTML page")
+    if not _HTML_HINT.search(text[:65536]):
+        raise NotAnArticle("no HTML markup")
+    return text
+
+
+def _content_type(headers: dict | None) -> str:
+    for name, value in (headers or {}).items():
+        if name.lower() == "content-type":
+            return (value or "").split(";")[0].strip().lower()
+    return ""
+
+
+def load_tree(text: str) -> etree._Element:
+    text = _XML_DECLARATION.sub("", text, count=1)
+    try:
+        # Bytes in UTF-8 with the encoding given parse faster than a str and never trip lxml's
+        # "unicode strings with encoding declaration" error.
+        root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"),
+                                             parser=_utf8_parser())
+    except (etree.ParserError, ValueError) as exc:
+        raise NotAnArticle(f"no HTML document ({exc})") from None
+    if root is None:
+        raise NotAnArticle("no HTML document")
+    return root
+
+
+_UTF8_PARSER = None
+
+
+def _utf8_parser() -> lxml.html.HTMLParser:
+    global _UTF8_PARSER
+    if _UTF8_PARSER is None:
+        _UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True,
+                                            remove_pis=True, collect_ids=False)
+    return _UTF8_PARSER
+
+
+# ------------------------------------------------------------------ structured data
+
+def structured_data(root, url: str | None) -> Structured:
+    data = Structured()
+    head_base = root.xpath("//base/@href")
+    data.base_url = urljoin(url or "", head_base[0]) if head_base else url
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop")
+               or meta.get("http-equiv") or "").strip().lower()
+        content = meta.get("content")
+        if key and content is not None:
+            data.meta.setdefault(key, content)
+            data.meta_all.setdefault(key, []).append(content)
+    canonical = root.xpath("//link[@href][contains(concat(' ',translate(@rel,'CANONIL','canonil'),' '),' canonical ')]/@href")
+    if canonical and canonical[0].strip():
+        data.canonical = absolute(canonical[0].strip(), data.base_url)
+    titles = root.xpath("//title")
+    if titles:
+        data.title_tag = " ".join(titles[0].text_content().split()) or None
+    for script in root.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+        for item in _json_ld_items(script.text or ""):
+            types = _types(item)
+            data.types |= types
+            if data.article is None and types & ARTICLE_TYPES:
+                data.article = item
+    return data
+
+
+def _json_ld_items(text: str) -> list[dict]:
+    """Every object of a JSON-LD script, with @graph and mainEntity unfolded."""
+    try:
+        value = json.loads(text.strip().rstrip(";"), strict=False)
+    except ValueError:
+        return []
+    items, stack = [], [value]
+    while stack:
+        value = stack.pop(0)
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            items.append(value)
+            for key in ("@graph", "mainEntity"):
+                if isinstance(value.get(key), (list, dict)):
+                    stack.append(value[key])
+    return items
+
+
+def _types(item: dict) -> set[str]:
+    value = item.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return {str(v).rsplit("/", 1)[-1].lower() for v in values if v}
+
+
+def absolute(href: str | None, base: str | None) -> str | None:
+    """`href` resolved against `base`, fragment removed; None for non-web links."""
+    if not href:
+        return None
+    href = href.strip()
+    if href.startswith(("javascript:", "mailto:", "tel:", "data:")):
+        return None
+    try:
+        joined = urljoin(base or "", href)
+        parts = urlsplit(joined)
+    except ValueError:
+        return None
+    if base is None and not parts.scheme:
+        return urlunsplit(parts._replace(fragment="")) or None
+    if parts.scheme not in ("http", "https"):
+        return None
+    return urlunsplit(parts._replace(fragment=""))
+
+
+def without_query(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return urlunsplit(parts._replace(query="", fragment=""))

@@ -1,0 +1,274 @@
+"""Text helpers with no HTML in them: whitespace, dates, bylines, citation strings."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from archiver.record import Author, Citation
+
+# ---------------------------------------------------------------- whitespace
+
+_SPACES = re.compile(r"\s+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\ufeff\u00ad\u2060"))
+
+
+def collapse(text: str | None) -> str:
+    """Whitespace runs (incl. no-break spaces) -> one space; invisible characters dropped.
+
+    Everything else (curly quotes, dashes, ellipses) is kept exactly as the page has it.
+    """
+    if not text:
+        return ""
+    return _SPACES.sub(" ", text.translate(_INVISIBLE)).strip()
+
+
+def word_count(text: str | None) -> int:
+    """Words = whitespace-separated tokens with at least one letter or digit (not "|" or "–")."""
+    if not text:
+        return 0
+    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+
+
+# ---------------------------------------------------------------- dates
+
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
+    "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+_MONTH = r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+_DATE_PATTERNS = [
+    # 2019-01-01, 2019-01-01T10:00:00Z, 2019/01/01
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)[-/.](?P<mnum>\d{1,2})[-/.](?P<day>\d{1,2})(?!\d)"),
+    # January 1, 2019 / Jan. 1 2019 / Sept 1st, 2019
+    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    # 1 January 2019 / 1 Jan. 2019
+    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    # 01/01/2019 (US order: month first, as the publisher is American)
+    re.compile(r"\b(?P<mnum>\d{1,2})[/.-](?P<day>\d{1,2})[/.-](?P<year>(?:19|20)\d\d)\b"),
+]
+_MONTH_YEAR = re.compile(r"^" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)$", re.I)
+
+
+def _iso(match: re.Match) -> str | None:
+    parts = match.groupdict()
+    month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()[:3]]
+    try:
+        return date(int(parts["year"]), month, int(parts["day"])).isoformat()
+    except ValueError:
+        return None
+
+
+def find_date(text: str | None) -> str | None:
+    """The first date written anywhere in `text`, as ISO YYYY-MM-DD, or None."""
+    if not text:
+        return None
+    best = None
+    for pattern in _DATE_PATTERNS:
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best.start()):
+            if _iso(match):
+                best = match
+    return _iso(best) if best else None
+
+
+def parse_date(text: str | None, month_only: bool = False) -> str | None:
+    """`text` that is just a date (surrounding words allowed) -> ISO; "January 2019" -> the 1st
+    of the month only when `month_only` (issue titles name a month, articles a day)."""
+    found = find_date(text)
+    if found or not month_only or not text:
+        return found
+    match = _MONTH_YEAR.match(collapse(text))
+    if not match:
+        return None
+    return date(int(match["year"]), _MONTHS[match["month"].lower()[:3]], 1).isoformat()
+
+
+def is_date_line(text: str) -> bool:
+    """True when a line is nothing but a date (maybe with a weekday or "Published on:")."""
+    text = collapse(text)
+    if not text or len(text) > 60:
+        return False
+    rest = text
+    for pattern in _DATE_PATTERNS:
+        rest = pattern.sub("", rest)
+    if rest == text:
+        return False
+    rest = re.sub(r"(?i)\b(published|posted|updated|issue date|date|on|mon|tues?|wed|thu(rs)?|fri|sat|sun)[a-z]*\b", "", rest)
+    return not re.search(r"[A-Za-z0-9]", rest)
+
+
+# ---------------------------------------------------------------- bylines
+
+KNOWN_CREDENTIALS = {
+    token.lower(): token for token in (
+        "MD MBBS MBChB DO PhD PsyD EdD DrPH DNP DNS DSW ScD PharmD JD MPH MS MSc MA MEd MBA MHA "
+        "MSW MSN MSPH BSN BS BA RN APRN NP CNS PMHNP PMHNP-BC PMHCNS-BC FNP FNP-BC ANP-BC PA PA-C "
+        "LCSW LCSW-C LICSW LISW LMSW LMHC LMFT LPC LPCC LCPC LADC LCADC CADC CASAC NCC BCBA "
+        "PharmD BCPP BCPS RPh FAPA DFAPA DLFAPA FAACAP DFAACAP FASAM DFASAM FACP FAAN FANPA "
+        "FRCPC FRCPsych MRCPsych CCRP CPRP ABPN CMD AGSF FAAFP MMSc MHS MPA").split()
+}
+# Unknown credentials usually look like known ones: short, upper case, maybe a "-BC"-like suffix.
+_CREDENTIAL_SHAPE = re.compile(r"^[A-Z][A-Za-z]{0,2}[A-Z]{1,5}(?:-[A-Z]{1,3})?$")
+_HONORIFICS = re.compile(r"^(?:(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx)\.?\s+)+", re.I)
+_NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+
+
+def credential(token: str) -> str | None:
+    """The canonical spelling of a credential token ("M.D." -> "MD"), or None if it is not one."""
+    token = token.strip().strip(".,;")
+    if not token:
+        return None
+    plain = token.replace(".", "") if token.count(".") >= 1 and len(token) <= 8 else token
+    known = KNOWN_CREDENTIALS.get(plain.lower())
+    if known:
+        return known
+    if _CREDENTIAL_SHAPE.match(plain) and plain.lower() not in _NAME_SUFFIXES and len(plain) >= 2:
+        return plain
+    return None
+
+
+def _credentials_of(segment: str) -> list[str] | None:
+    """All credentials in a segment like "MD PhD" / "M.D." or None when it holds anything else."""
+    tokens = segment.replace("/", " ").split()
+    creds = [credential(token) for token in tokens]
+    if not tokens or any(c is None for c in creds):
+        return None
+    return creds
+
+
+def clean_name(name: str) -> str:
+    name = _HONORIFICS.sub("", collapse(name)).strip(" ,;:.")
+    # A trailing initial keeps its dot ("John Q."), other trailing punctuation goes.
+    return name
+
+
+def split_byline(text: str | None) -> list[Author]:
+    """ "A, MD, B, PhD, and C, DNP, PMHNP-BC" -> three Authors in order; "Dr." and "By" dropped."""
+    text = collapse(text)
+    text = re.sub(r"^(?:by|written by|authors?:)\s+", "", text, flags=re.I)
+    text = text.rstrip(" .")
+    if not text:
+        return []
+    segments = re.split(r"\s*(?:,|;|\band\b|&|\bwith\b)\s*", text)
+    authors: list[Author] = []
+    for segment in (s.strip(" .") for s in segments):
+        if not segment:
+            continue
+        creds = _credentials_of(segment)
+        if creds is not None and authors:
+            authors[-1].credentials.extend(c for c in creds if c not in authors[-1].credentials)
+            continue
+        if segment.lower().rstrip(".") in {"jr", "sr", "ii", "iii", "iv"} and authors:
+            authors[-1].name += ", " + segment
+            continue
+        # "Jane Roe MD" without a comma: peel credentials off the end.
+        words = segment.split()
+        trailing: list[str] = []
+        while len(words) > 2 and credential(words[-1]) and not words[-1][:1].islower():
+            trailing.insert(0, credential(words.pop()))
+        name = clean_name(" ".join(words))
+        if name:
+            authors.append(Author(name, trailing))
+    return authors
+
+
+def looks_like_name(name: str) -> bool:
+    """Two to five capitalised words (initials and particles such as "de" allowed)."""
+    words = name.replace("’", "'").split()
+    if not 2 <= len(words) <= 5:
+        return False
+    particles = {"de", "da", "van", "von", "der", "del", "la", "le", "di", "du", "bin"}
+    return all(w[:1].isupper() or w in particles for w in words) and not any(
+        ch.isdigit() for ch in name)
+
+
+# ---------------------------------------------------------------- citations
+
+_DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|\bdoi\s*:?\s*)(10\.\d{4,9}/[^\s\"<>]+)", re.I)
+_PMID = re.compile(r"\bPMID\s*:?\s*(\d{4,9})\b", re.I)
+_PMCID = re.compile(r"\bPMCID\s*:?\s*PMC\d+\b", re.I)
+_ONLINE = re.compile(
+    r"\b(?:Published online|Epub(?: ahead of print)?|Online ahead of print)\b[:\s]*"
+    r"(?P<date>[A-Z][a-z]{2,8}\.? \d{1,2},? (?:19|20)\d\d|(?:19|20)\d\d(?: [A-Z][a-z]{2,8}\.?(?: \d{1,2})?)?)?",
+    re.I)
+# year [month [day]] ; volume (issue) : pages
+_SOURCE = re.compile(
+    r"(?P<year>(?:19|20)\d\d)(?:\s+[A-Z][a-z]{2,8}\.?(?:\s+\d{1,2})?)?\s*"
+    r"(?:;\s*(?P<volume>[A-Za-z]?\d+[A-Za-z]?(?:\s*Suppl\s*\d*)?)?\s*"
+    r"(?:\((?P<issue>[^)]{1,20})\))?\s*"
+    r"(?::\s*(?P<pages>[A-Za-z]*\d+[A-Za-z0-9]*(?:\s*[-–—]\s*[A-Za-z]*\d+[A-Za-z0-9]*)?))?)?")
+_ET_AL = re.compile(r"\bet\s+al\b\.?", re.I)
+
+
+def parse_citation(text: str | None) -> Citation | None:
+    """A "Review of:" reference -> Citation. The text is kept whole; parts it lacks stay None."""
+    text = collapse(text)
+    text = re.sub(r"^review(?:ed)?\s+of\s*:?\s*", "", text, flags=re.I).strip()
+    if not text:
+        return None
+    citation = Citation(text=text)
+    doi = _DOI.search(text)
+    if doi:
+        citation.doi = doi.group(1).rstrip(".,;)]")
+    pmid = _PMID.search(text)
+    if pmid:
+        citation.pmid = pmid.group(1)
+    # The reference proper ends where identifiers and online-first notes begin.
+    ref = text
+    for pattern in (_DOI, _PMID, _PMCID, _ONLINE):
+        match = pattern.search(ref)
+        if match:
+            ref = ref[: match.start()]
+    ref = ref.strip(" .,;")
+    source = _first_source(ref)
+    if source:
+        citation.year = int(source["year"])
+        citation.volume = source["volume"]
+        citation.issue = source["issue"].strip() if source["issue"] else None
+        citation.pages = re.sub(r"\s+", "", source["pages"]) if source["pages"] else None
+        head = ref[: source.start()]
+    else:
+        head = ref
+        online = _ONLINE.search(text)
+        year = re.search(r"\b(?:19|20)\d\d\b", online.group("date") or "") if online else None
+        if year:
+            citation.year = int(year.group())
+    citation.authors, citation.journal = _authors_and_journal(head.strip(" .,;"))
+    return citation
+
+
+def _first_source(ref: str) -> re.Match | None:
+    """The "2018;175:1–11" part: the first year that is followed by a ";" block, else the last
+    bare year (a reference like "JAMA Psychiatry 2021" has no volume yet)."""
+    matches = list(_SOURCE.finditer(ref))
+    for match in matches:
+        if match["volume"] or match["pages"] or match["issue"]:
+            return match
+    return matches[-1] if matches else None
+
+
+def _authors_and_journal(head: str) -> tuple[str | None, str | None]:
+    """ "Williams NR et al, Am J Psychiatry" -> ("Williams NR et al", "Am J Psychiatry")."""
+    if not head:
+        return None, None
+    et_al = _ET_AL.search(head)
+    if et_al:
+        authors = head[: et_al.end()].rstrip(".")
+        rest = head[et_al.end():]
+        journal = _last_sentence(rest.strip(" .,;:"))
+        return authors.strip(" ,;") or None, journal or None
+    # Vancouver style: "Smith J, Doe K. Title of the paper. J Clin Psychiatry"
+    sentences = [s for s in re.split(r"\.\s+(?=[A-Z])", head) if s.strip()]
+    if len(sentences) >= 2:
+        return sentences[0].strip(" .,;") or None, sentences[-1].strip(" .,;") or None
+    if "," in head:
+        authors, journal = head.rsplit(",", 1)
+        return authors.strip(" .,;") or None, journal.strip(" .,;") or None
+    return None, head.strip(" .,;") or None
+
+
+def _last_sentence(text: str) -> str:
+    """After "et al." may come a paper title and then the journal: keep the journal."""
+    parts = [p for p in re.split(r"\.\s+(?=[A-Z])", text) if p.strip()]
+    return parts[-1].strip(" .,;") if parts else ""
