@@ -105,7 +105,7 @@ def extract(root: etree._Element, url: str | None) -> Article:
         found.offer("paywalled", True, paywall_hint)
     found.how["container"] = container_how
     article = build_article(found, url, data, base)
-    refuse_non_articles(article, found, data, url, container)
+    refuse_non_articles(article, found, data, url, region.root)
     return article
 
 
@@ -441,7 +441,7 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
             continue
         if in_header and _header_line(found, block):
             continue
-        if block.group is None and block.link_density > 0.9 and len(text.split()) <= 8:
+        if block.group is None and block.link_density > 0.9 and _short_links(block):
             _link_line(found, block, base)
             continue
         in_header = False
@@ -486,18 +486,30 @@ def _label_value(found: Found, name: str, value: str, line: str = "") -> None:
 
 
 def _header_line(found: Found, block: Block) -> bool:
-    """Lines between the title and the text: a date, a byline."""
+    """Lines between the title and the text: a byline, or a dateline made only of a date and/or
+    "From The Carlat … Report" (one line may hold both)."""
     text = block.text
-    if is_date_line(text):
-        found.offer("published", find_date(text), "date line under the title")
-        return True
     if len(text) <= 250 and not text.endswith(("?", "!")):
         authors = _named_authors(text)
         if authors and (any(a.credentials for a in authors) or re.match(r"(?i)^by\s", text)):
             found.offer("authors", authors, "byline under the title")
             found.values.setdefault("_bylines", []).append(authors)
             return True
-    return False
+    if len(text) > 160:
+        return False
+    rest = text
+    newsletter = FROM_NEWSLETTER.search(rest)
+    if newsletter:
+        rest = rest.replace(newsletter.group(0), " ")
+    date = find_date(rest)
+    if not (newsletter or date) or (date and not is_date_line(rest.replace("|", " ").replace("·", " ").replace("•", " "))):
+        if not newsletter or re.search(r"[A-Za-z0-9]", rest):
+            return False
+    if newsletter:
+        found.offer("newsletter", _newsletter_name(newsletter.group(1)), "label “From The Carlat … Report”")
+    if date:
+        found.offer("published", date, "date line under the title")
+    return True
 
 
 def _link_line(found: Found, block: Block, base) -> None:
@@ -508,6 +520,12 @@ def _link_line(found: Found, block: Block, base) -> None:
         path = re.sub(r"^https?://[^/]+", "", href)
         if carlat.CATEGORY_PATH.match(path) or carlat.classify(href) == "listing":
             found.offer("category", block.text, "category link")
+
+
+def _short_links(block: Block) -> bool:
+    """A line of buttons or menu links: every link's text is short (≤ 8 words)."""
+    links = [block.el] if block.el.tag == "a" else block.el.xpath(".//a")
+    return bool(links) and all(len(a.text_content().split()) <= 8 for a in links)
 
 
 def _is_category_line(block: Block) -> bool:
@@ -675,6 +693,10 @@ def _clean_disclosure(texts: list[str], authors: list[Author]) -> str | None:
     statements = []
     for text in texts:
         text = re.sub(r"^Disclosures?\s*:\s*", "", collapse(text), flags=re.I)
+        # "Dr. Simon Achebe, MD, PhD Dr. Achebe has disclosed ..." (no full stop after the name)
+        lead = re.match(r"^(.{3,160}?)\s+(?=(?:Dr|Mr|Ms|Mrs|Mx|Prof)\.?\s)", text)
+        if lead and not lead.group(1).endswith(".") and _is_pure_byline(lead.group(1)):
+            text = text[lead.end():]
         sentences = _sentences(text)
         kept = [s for s in sentences if not _is_pure_byline(s)]
         cleaned = " ".join(kept).strip()
@@ -683,7 +705,7 @@ def _clean_disclosure(texts: list[str], authors: list[Author]) -> str | None:
     return " ".join(statements) or None
 
 
-_ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Mr|Ms|Mrs|Mx|Prof|St|vs|Jr|Sr|e\.g|i\.e|al)|\b[A-Z])\.$")
+_ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Mr|Ms|Mrs|Mx|Prof|St|vs|Jr|Sr|e\.g|i\.e|al)|(?:^|\s)[A-Z])\.$")
 
 
 def _sentences(text: str) -> list[str]:
@@ -751,13 +773,14 @@ def _credentials_from_bylines(found: Found, authors: list[Author]) -> None:
 #   - its URL is one the site uses for listings or issue pages (carlat.classify);
 #   - its JSON-LD declares only non-article types (CollectionPage, ItemList, ...);
 #   - its title or heading is an error ("Page not found", "404") and it has little text;
-#   - its container is a list of links to articles (a listing, search or issue page);
+#   - its article region is a list of linked headings (teasers of a listing, search or issue
+#     page), and those teasers outweigh the text;
 #   - it has no title, or no prose body.
 
-def refuse_non_articles(article: Article, found: Found, data: Structured, url, container) -> None:
+def refuse_non_articles(article: Article, found: Found, data: Structured, url, scope) -> None:
     kind = carlat.classify(url) if url else None
     if kind in ("listing", "issue"):
-        raise NotAnArticle(f"its URL is a {kind} page")
+        raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page")
     is_typed_article = bool(data.types & ARTICLE_TYPES)
     non_article_types = data.types & NON_ARTICLE_TYPES
     if non_article_types and not is_typed_article:
@@ -766,10 +789,10 @@ def refuse_non_articles(article: Article, found: Found, data: Structured, url, c
     heading = f"{article.title or ''} {data.title_tag or ''}"
     if ERROR_TITLE.search(heading) and words < 150:
         raise NotAnArticle("an error page (" + collapse(article.title or data.title_tag)[:60] + ")")
-    if container is not None and not is_typed_article:
-        listed = _listed_articles(container)
-        if listed >= 4 and listed * 40 > words / 2:
-            raise NotAnArticle(f"a list of {listed} article links")
+    if scope is not None and not is_typed_article:
+        listed = _listed_articles(scope)
+        if listed >= 2 and listed * 60 > words / 2:
+            raise NotAnArticle(f"a list of {listed} linked headings (a listing)")
     if not article.title:
         raise NotAnArticle("no title")
     minimum = MIN_TEASER_WORDS if article.paywalled else MIN_WORDS
@@ -778,9 +801,17 @@ def refuse_non_articles(article: Article, found: Found, data: Structured, url, c
 
 
 def _listed_articles(container) -> int:
-    urls = set()
-    for a in container.xpath(".//h2//a[@href]|.//h3//a[@href]|.//h4//a[@href]|.//*[contains(@class,'title')]//a[@href]"):
+    """How many headings of the container are links to other pages (teasers of a listing).
+    Counted only when such headings are at least half of the container's headings."""
+    headings = container.xpath(".//h2|.//h3|.//h4|.//h5")
+    linked = set()
+    for heading in headings:
+        text = collapse(heading.text_content())
+        links = heading.xpath(".//a[@href]") or heading.xpath("ancestor::a[@href][1]")
+        if text and links and len(collapse(" ".join(a.text_content() for a in links))) >= 0.8 * len(text):
+            linked.add(links[0].get("href"))
+    for a in container.xpath(".//*[contains(@class,'title')]//a[@href]"):
         href = a.get("href") or ""
-        if "/articles/" in href or carlat.classify(href) == "article":
-            urls.add(href)
-    return len(urls)
+        if carlat.classify(href) == "article" or "/articles/" in href:
+            linked.add(href)
+    return len(linked) if len(linked) * 2 >= len(headings) else 0

@@ -7,6 +7,7 @@ a few Python operations per element, not an XPath query per field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -18,6 +19,7 @@ BLOCK_TAGS = frozenset(
     "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section "
     "summary table tbody td tfoot th thead tr ul caption html".split())
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
 _GROUP_TAGS = frozenset(("ul", "ol", "dl", "table"))
 _SKIP_TAGS = frozenset(("script", "style", "noscript", "template", "svg", "button", "select",
                         "textarea", "input", "iframe", "head", "title", "math"))
@@ -51,10 +53,12 @@ def blocks_of(root: etree._Element) -> list[Block]:
     def flush() -> None:
         nonlocal link_chars
         if parts:
-            text = "\n".join(filter(None, (collapse(line) for line in "".join(parts).split("\n"))))
-            if text and stack:
-                blocks.append(Block(text, stack[-1].tag, stack[-1], groups[0] if groups else None,
-                                    link_chars))
+            # <br><br> separates paragraphs (old pages have no <p>); one <br> separates lines.
+            for chunk in _PARAGRAPH_BREAK.split("".join(parts)):
+                text = "\n".join(filter(None, (collapse(line) for line in chunk.split("\n"))))
+                if text and stack:
+                    blocks.append(Block(text, stack[-1].tag, stack[-1],
+                                        groups[0] if groups else None, link_chars))
             parts.clear()
         link_chars = 0
 

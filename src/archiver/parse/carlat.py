@@ -114,7 +114,7 @@ TEMPLATE_FIELDS = {
                "article-author", "article-authors", "author-name", "authors", "author"),
     "published": ("field-issue-date", "field-date", "field-publish-date", "article-date",
                   "date-display-single", "published", "pubdate", "post-date", "publish-date",
-                  "submitted", "date"),
+                  "submitted", "date", "dateline"),
     "newsletter": ("field-newsletter", "field-publication", "newsletter-name", "publication"),
     "disclosure": ("field-disclosure", "field-disclosures", "disclosure", "disclosures",
                    "article-disclosure"),
@@ -134,6 +134,8 @@ def template_field(class_attr: str | None) -> str | None:
         drupal = _DRUPAL_FIELD.match(token)
         if drupal:
             token = drupal.group(1)
+        elif "__" in token:  # BEM: "c-article__byline" names the byline element
+            token = token.rsplit("__", 1)[1]
         for name, tokens in TEMPLATE_FIELDS.items():
             if token in tokens:
                 return name

@@ -24,10 +24,10 @@ def collapse(text: str | None) -> str:
 
 
 def word_count(text: str | None) -> int:
-    """Words = whitespace-separated tokens with at least one letter or digit (not "|" or "–")."""
+    """Words = whitespace-separated tokens (what `wc -w` counts)."""
     if not text:
         return 0
-    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+    return len(text.split())
 
 
 # ---------------------------------------------------------------- dates
@@ -111,6 +111,7 @@ KNOWN_CREDENTIALS = {
 # Unknown credentials usually look like known ones: short, upper case, maybe a "-BC"-like suffix.
 _CREDENTIAL_SHAPE = re.compile(r"^[A-Z][A-Za-z]{0,2}[A-Z]{1,5}(?:-[A-Z]{1,3})?$")
 _HONORIFICS = re.compile(r"^(?:(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx)\.?\s+)+", re.I)
+_CREDENTIAL_STOP = re.compile(r"(?<![\w.-])([A-Za-z][\w-]*)\.(?=\s+[A-Z])")
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 
 
@@ -150,6 +151,9 @@ def split_byline(text: str | None) -> list[Author]:
     text = text.rstrip(" .")
     if not text:
         return []
+    # "Naomi Feld, PhD. Chris Aldana, MD": a full stop after a credential ends an author.
+    text = _CREDENTIAL_STOP.sub(
+        lambda m: m.group(1) + "," if credential(m.group(1)) else m.group(0), text)
     segments = re.split(r"\s*(?:,|;|\band\b|&|\bwith\b)\s*", text)
     authors: list[Author] = []
     for segment in (s.strip(" .") for s in segments):
