@@ -141,3 +141,21 @@ def test_mirror_copies_of_fixture_pages_are_identical_so_their_golden_records_ap
     assert len(copies) >= 10
     for name, file in copies.items():
         assert (SITE / file).read_bytes() == (PAGES / f"{name}.html").read_bytes(), name
+
+
+def browser_text(html: bytes) -> str:
+    """Roughly what a browser shows: no head, scripts or hidden elements; images by their alt text."""
+    tree = lxml.html.fromstring(html)
+    for element in tree.xpath("//head|//script|//style|//noscript|//template"):
+        element.drop_tree()
+    for element in tree.xpath("//*[@hidden or contains(translate(@style, ' ', ''), 'display:none')"
+                              " or contains(concat(' ', @class, ' '), ' hidden ')]"):
+        element.drop_tree()
+    for image in tree.xpath("//img[@alt]"):
+        image.tail = f" {image.get('alt')} {image.tail or ''}"
+    return " ".join(tree.text_content().split())
+
+
+def test_rebuilt_seed_page_shows_exactly_the_text_of_the_real_page():
+    seed_text = (PAGES / "tcpr-ketamine-opiate.seed.txt").read_text(encoding="utf-8").replace("•", " ")
+    assert browser_text((PAGES / "tcpr-ketamine-opiate.html").read_bytes()) == " ".join(seed_text.split())
