@@ -1,0 +1,81 @@
+"""Golden files of the parser: `tests/fixtures/pages/<name>.expected.json` per `<name>.html`.
+
+    python tests/golden.py           print every page whose parse differs from its golden file
+    python tests/golden.py --write   rewrite the golden files from the parser (review the diff!)
+
+A page is parsed with the URL and headers of its optional `<name>.meta.json`. Non-article pages
+have the golden record {"error": "not an article page"}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+NOT_AN_ARTICLE = {"error": "not an article page"}
+
+
+def page_files() -> list[Path]:
+    return sorted(PAGES.glob("*.html"))
+
+
+def meta_of(page: Path) -> dict:
+    meta_file = page.with_suffix(".meta.json")
+    return json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+
+
+def expected_of(page: Path) -> dict:
+    return json.loads(page.with_suffix(".expected.json").read_text(encoding="utf-8"))
+
+
+def parsed_record(page: Path) -> dict:
+    """What the parser makes of a page, in the golden files' form."""
+    from archiver.errors import NotAnArticle
+    from archiver.parse import parse_article
+
+    meta = meta_of(page)
+    try:
+        article = parse_article(page.read_bytes(), url=meta.get("url"), headers=meta.get("headers"))
+    except NotAnArticle:
+        return dict(NOT_AN_ARTICLE)
+    return article.to_dict()
+
+
+def differences(expected: dict, actual: dict) -> list[str]:
+    """One line per differing field (nested records compared whole)."""
+    lines = []
+    for key in dict.fromkeys(list(expected) + list(actual)):
+        if expected.get(key) != actual.get(key):
+            lines.append(f"  {key}:\n    expected {json.dumps(expected.get(key), ensure_ascii=False)[:300]}"
+                         f"\n    parsed   {json.dumps(actual.get(key), ensure_ascii=False)[:300]}")
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    write = "--write" in argv
+    mismatched = 0
+    for page in page_files():
+        actual = parsed_record(page)
+        golden = page.with_suffix(".expected.json")
+        if write:
+            text = json.dumps(actual, ensure_ascii=False, indent=2) + "\n"
+            if not golden.is_file() or golden.read_text(encoding="utf-8") != text:
+                golden.write_text(text, encoding="utf-8")
+                print(f"wrote {golden.name}")
+            continue
+        expected = expected_of(page) if golden.is_file() else {}
+        diff = differences(expected, actual)
+        if diff:
+            mismatched += 1
+            print(f"{page.stem}:")
+            print("\n".join(diff))
+    if not write:
+        print(f"{mismatched} of {len(page_files())} pages differ from their golden files")
+    return 1 if mismatched else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    sys.exit(main(sys.argv[1:]))
