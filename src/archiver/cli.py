@@ -49,6 +49,80 @@ db_option = click.option(
 )
 
 
+# -- parse (owner: PARSER helper) ---------------------------------------------------------------
+
+def _page_files(paths):
+    """(path, problem) pairs: files as given, directories expanded to their *.html/*.htm files."""
+    from pathlib import Path
+
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            pages = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file())
+            if not pages:
+                yield path, "no .html files in this directory"
+            yield from ((page, None) for page in pages)
+        elif path.exists():
+            yield path, None
+        else:
+            yield path, "no such file"
+
+
+def _explain(path, article) -> None:
+    click.echo(f"explain: {path}", err=True)
+    for field, strategy in article.provenance.items():
+        click.echo(f"  {field}: {strategy}", err=True)
+    if article.warnings:
+        click.echo(f"  not found: {', '.join(article.warnings)}", err=True)
+
+
+@main.command("parse")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--url", help="The URL the page was fetched from (sets url and article_id); one PATH only.")
+@click.option("--explain", is_flag=True, help="Print which strategy answered each field (on stderr).")
+def parse_command(paths, url, explain):
+    """Parse saved article pages (files or directories) and print one JSON record per line.
+
+    A page that is not an article, or bad input (missing, empty, binary, over the size cap),
+    gets a one-line `error: PATH: ...` on stderr and the others continue. Exit status: 0 all
+    parsed; 1 some pages were not articles; 2 some inputs were missing or too large."""
+    from archiver.errors import InputTooLarge, NotAnArticle
+    from archiver.parse import MAX_INPUT_BYTES, parse_article
+
+    files = list(_page_files(paths))
+    if url and len(files) != 1:
+        fail("--url applies to exactly one page", 2)
+    status = 0
+    for path, problem in files:
+        try:
+            if problem:
+                raise ArchiverError(problem)
+            if path.stat().st_size > MAX_INPUT_BYTES:  # refuse before reading it all
+                raise InputTooLarge(f"{path.stat().st_size / 1048576:.0f} MB, over the "
+                                    f"{MAX_INPUT_BYTES // 1048576} MB size cap")
+            article = parse_article(path.read_bytes(), url=url)
+        except NotAnArticle as exc:
+            click.echo(f"error: {path}: not an article page ({exc})", err=True)
+            status = max(status, exc.exit_code)
+            continue
+        except ArchiverError as exc:
+            click.echo(f"error: {path}: {exc}", err=True)
+            status = max(status, exc.exit_code)
+            continue
+        except OSError as exc:
+            click.echo(f"error: {path}: {exc.strerror or exc}", err=True)
+            status = max(status, 2)
+            continue
+        except Exception as exc:  # a parser bug must not stop a batch or print a traceback
+            click.echo(f"error: {path}: parser failed ({type(exc).__name__}: {exc})", err=True)
+            status = max(status, 1)
+            continue
+        click.echo(article.to_json())
+        if explain:
+            _explain(path, article)
+    sys.exit(status)
+
+
 # -- archive commands: load, reparse, search, export, stats (owner: ARCHIVE helper) ----------
 
 def _open_archive(db_path: str, create: bool = False):
@@ -195,3 +269,99 @@ def stats(as_json, db_path):
     click.echo(f"capture bytes: {sizes['raw']} raw, {sizes['stored']} stored")
     for name, count in figures["articles_per_newsletter"].items():
         click.echo(f"  {name}: {count} articles")
+
+
+# -- crawl (owner: CRAWLER helper) ----------------------------------------------------------------
+
+def _setup_logging(log_file: str | None, quiet: bool) -> None:
+    import logging
+
+    logger = logging.getLogger("archiver")
+    logger.setLevel(logging.INFO)
+    console = logging.StreamHandler()
+    console.setLevel(logging.ERROR if quiet else logging.WARNING)
+    console.setFormatter(logging.Formatter("warning: %(message)s"))
+    logger.addHandler(console)
+    if log_file:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+
+
+def _progress_bar(quiet: bool):
+    """A tqdm bar on a terminal only; None (no output) under cron or with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(unit="page", dynamic_ncols=True, leave=False)
+
+    def update(report, waiting):
+        bar.total = report.requests + waiting
+        bar.set_postfix_str(f"new {report.new} changed {report.changed} 304 {report.not_modified} "
+                            f"failed {report.failed}", refresh=False)
+        bar.update(1)
+
+    return bar, update
+
+
+@main.command()
+@click.argument("urls", nargs=-1)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="The SQLite archive.  [default: data/archive.db]")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML settings (see archiver.toml.example).  [default: ./archiver.toml if present]")
+@click.option("--delay", type=float, help="Seconds between requests to one host.  [default: 1.0]")
+@click.option("--jitter", type=float, help="Fraction of --delay added at random (never subtracted).")
+@click.option("--concurrency", type=int, help="Worker threads (across hosts).  [default: 4]")
+@click.option("--timeout", type=float, help="Read timeout in seconds.  [default: 30]")
+@click.option("--connect-timeout", type=float, help="Connect timeout in seconds.  [default: 10]")
+@click.option("--retries", type=int, help="Extra attempts on errors, 429 and 5xx.  [default: 3]")
+@click.option("--backoff", type=float, help="First retry wait in seconds, then doubling.")
+@click.option("--max-backoff", type=float, help="Longest retry wait (Retry-After included).")
+@click.option("--max-redirects", type=int, help="Redirects followed per page.")
+@click.option("--max-pages", type=int, help="Requests per run, 0 for no limit.  [default: 0]")
+@click.option("--max-page-size", type=int, help="Largest decoded body in bytes.  [default: 20000000]")
+@click.option("--recheck-articles-days", type=float,
+              help="Re-check articles last checked at least this many days ago.  [default: 0]")
+@click.option("--allow-host", "allow_hosts", multiple=True, help="Another host that may be fetched.")
+@click.option("--warc-dir", help="Where WARC files go.  [default: data/warc]")
+@click.option("--warc/--no-warc", "warc", default=None, help="Write WARC files.  [default: --warc]")
+@click.option("--warc-max-size", type=int, help="Bytes per WARC file before rotating.")
+@click.option("--cookies", type=click.Path(dir_okay=False),
+              help="Netscape cookies.txt for subscriber pages (never stored).")
+@click.option("--user-agent", help="User-Agent: name the project and a contact address.")
+@click.option("--coverage-drop", type=float, help="Coverage fall that raises the alarm (exit 3).")
+@click.option("--coverage-min-articles", type=int, help="Articles a run needs before the alarm applies.")
+@click.option("--quiet", is_flag=True, default=None, help="Print nothing but errors (for cron).")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False), help="Also log every request here.")
+@one_line_errors
+def crawl(urls, db_path, config_path, allow_hosts, log_file, **settings):
+    """Crawl the site (or URL...) into the archive: polite, incremental, resumable.
+
+    Exit status 0 ok, 1 some pages failed (retried next run), 2 bad usage, 3 the field
+    coverage fell (the site's markup changed), 75 another crawl holds the archive."""
+    import os
+
+    from archiver.archive import Archive
+    from archiver.config import load_config
+    from archiver.crawl import crawl as run_crawl
+
+    if config_path is None and os.path.exists("archiver.toml"):
+        config_path = "archiver.toml"
+    config = load_config(config_path).replace(
+        db=db_path, log=log_file, allow_hosts=list(allow_hosts) or None, **settings)
+    _setup_logging(config.log, config.quiet)
+    bar, progress = _progress_bar(config.quiet)
+    try:
+        with Archive(config.db) as archive:
+            report = run_crawl(list(urls), archive, config, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not config.quiet:
+        click.echo(report.format())
+    if report.alarms:
+        fail(f"field coverage fell: {report.alarms[0]}", 3)
+    if report.failed:
+        fail(f"{report.failed} of {report.requests} pages failed; they are retried on the next run", 1)

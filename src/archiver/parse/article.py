@@ -788,11 +788,11 @@ def refuse_non_articles(article: Article, found: Found, data: Structured, url, s
     words = article.word_count
     heading = f"{article.title or ''} {data.title_tag or ''}"
     if ERROR_TITLE.search(heading) and words < 150:
-        raise NotAnArticle("an error page (" + collapse(article.title or data.title_tag)[:60] + ")")
+        raise NotAnArticle("an error page: " + collapse(article.title or data.title_tag)[:60])
     if scope is not None and not is_typed_article:
         listed = _listed_articles(scope)
         if listed >= 2 and listed * 60 > words / 2:
-            raise NotAnArticle(f"a list of {listed} linked headings (a listing)")
+            raise NotAnArticle(f"a listing: {listed} linked headings")
     if not article.title:
         raise NotAnArticle("no title")
     minimum = MIN_TEASER_WORDS if article.paywalled else MIN_WORDS
