@@ -21,7 +21,7 @@ from archiver.parse import carlat
 from archiver.parse.blocks import HEADING_TAGS, Block, blocks_of, paragraphs
 from archiver.parse.clean import article_container, remove_chrome, remove_invisible
 from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, absolute,
-                                 structured_data, without_query)
+                                 structured_data, text_of, without_query)
 from archiver.parse.text import (collapse, find_date, is_date_line, looks_like_name,
                                  parse_citation, parse_date, split_byline, word_count)
 from archiver.record import Article, Author, Issue, IssueArticle
@@ -175,7 +175,7 @@ def title_element(root, container, data: Structured):
     known = _clean_title(_ld_text(data.article, "headline", "name") or data.first("og:title"), data)
     candidates = []
     for h1 in root.iter("h1"):
-        text = collapse(h1.text_content())
+        text = collapse(text_of(h1))
         if not text or any(a.tag in ("nav", "footer", "aside") for a in h1.iterancestors()):
             continue
         candidates.append((h1, text))
@@ -188,7 +188,7 @@ def title_element(root, container, data: Structured):
             return h1
     if known and container is not None:
         for heading in container.iter("h2", "h3"):
-            if collapse(heading.text_content()) == known:
+            if collapse(text_of(heading)) == known:
                 return heading
     if candidates:
         return candidates[0][0]
@@ -198,7 +198,7 @@ def title_element(root, container, data: Structured):
 def title_field(found: Found, data: Structured, title_el) -> None:
     found.offer("title", collapse(_ld_text(data.article, "headline")), "json-ld headline")
     if title_el is not None:
-        found.offer("title", collapse(title_el.text_content()), f"<{title_el.tag}> heading")
+        found.offer("title", collapse(text_of(title_el)), f"<{title_el.tag}> heading")
     found.offer("title", _clean_title(data.first("og:title", "twitter:title"), data), "og:title")
     found.offer("title", collapse(data.first("citation_title", "dc.title")), "meta citation_title")
     found.offer("title", _clean_title(data.title_tag, data), "<title> minus site name")
@@ -324,7 +324,7 @@ def template_fields(found: Found, region: Region, base: str | None) -> None:
         name = carlat.template_field(el.get("class"))
         if not name:
             continue
-        text = collapse(el.text_content())
+        text = collapse(text_of(el))
         if not text or len(text) > 1500:
             continue
         taken = _template_value(found, name, el, text, base)
@@ -366,11 +366,11 @@ def _class_for(el, name: str) -> str:
 
 def _keywords_in(el) -> list[str]:
     """Keywords of a keywords box: its links, else its text after the label, split."""
-    words = [collapse(a.text_content()).lower() for a in el.iter("a")]
+    words = [collapse(text_of(a)).lower() for a in el.iter("a")]
     words = [w for w in words if w]
     if words:
         return _unique(words)
-    text = KEYWORDS_LABEL.sub("", collapse(el.text_content()))
+    text = KEYWORDS_LABEL.sub("", collapse(text_of(el)))
     return _split_keywords(text)
 
 
@@ -525,7 +525,7 @@ def _link_line(found: Found, block: Block, base) -> None:
 def _short_links(block: Block) -> bool:
     """A line of buttons or menu links: every link's text is short (≤ 8 words)."""
     links = [block.el] if block.el.tag == "a" else block.el.xpath(".//a")
-    return bool(links) and all(len(a.text_content().split()) <= 8 for a in links)
+    return bool(links) and all(len(text_of(a).split()) <= 8 for a in links)
 
 
 def _is_category_line(block: Block) -> bool:
@@ -547,24 +547,41 @@ class PageLabels:
     disclosures: list[str] = field(default_factory=list)
 
 
-_LOWER = "translate(normalize-space(.),'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')"
-_LABEL_TEXTS = etree.XPath(
-    f"//text()[starts-with({_LOWER},'issue date') or starts-with({_LOWER},'table of contents')"
-    f" or starts-with({_LOWER},'in this issue') or starts-with({_LOWER},'keywords')"
-    f" or starts-with({_LOWER},'tags') or contains(.,'Carlat') or contains(.,'disclosed')]")
+_LABEL_STARTS = ("issue date", "table of contents", "in this issue", "issue contents",
+                 "keywords", "tags")
+
+
+def _label_kind(text: str) -> bool:
+    """Cheap test of a text node for a page-wide label (runs on every text node)."""
+    if "Carlat" in text or "disclosed" in text:
+        return True
+    if len(text) < 120:
+        stripped = text.lstrip()
+        return bool(stripped) and stripped[0] in "IiTtKk" and stripped.lower().startswith(_LABEL_STARTS)
+    return False
+
+
+def _label_nodes(root):
+    """(element holding the text, text) for text nodes that may be labels, in page order."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        text = el.text
+        if text and _label_kind(text):
+            yield el, text
+        text = el.tail
+        if text and _label_kind(text):
+            parent = el.getparent()
+            if parent is not None:
+                yield parent, text
 
 
 def page_labels(root, container, base) -> PageLabels:
     """Labels anywhere on the page (the sidebar holds the issue date and table of contents),
     read before the sidebar is removed as chrome."""
     labels = PageLabels()
-    for node in _LABEL_TEXTS(root):
-        el = node.getparent()
-        if el is None:
-            continue
-        if node.is_tail:
-            el = el.getparent()
-        text = collapse(str(node))
+    for el, node in _label_nodes(root):
+        text = collapse(node)
         line = _block_text(el)
         if ISSUE_DATE_LABEL.match(line) and not labels.issue_date:
             labels.issue_date = find_date(ISSUE_DATE_LABEL.sub("", line))
@@ -587,7 +604,7 @@ def _block_text(el) -> str:
         if parent is None:
             break
         el = parent
-    return collapse(el.text_content()) if el is not None else ""
+    return collapse(text_of(el)) if el is not None else ""
 
 
 def _toc_after(label_el, base):
@@ -603,14 +620,14 @@ def _toc_after(label_el, base):
             links = row.xpath(".//a[@href]")
             if not links:
                 continue
-            title = collapse(links[0].text_content())
+            title = collapse(text_of(links[0]))
             if title:
                 items.append(IssueArticle(title, absolute(links[0].get("href"), base)))
     else:
         for a in label_el.xpath("following::a[@href]"):
             if near is None or not _is_inside(a, near):
                 break
-            title = collapse(a.text_content())
+            title = collapse(text_of(a))
             if title and not title.isupper():
                 items.append(IssueArticle(title, absolute(a.get("href"), base)))
     if near is not None:
@@ -635,7 +652,7 @@ def _keywords_after(label_el, label_text: str) -> list[str]:
             if node is label_el:
                 seen_label = True
             elif seen_label and node.tag == "a":
-                text = collapse(node.text_content()).lower()
+                text = collapse(text_of(node)).lower()
                 if text:
                     words.append(text)
         if words:
@@ -806,9 +823,9 @@ def _listed_articles(container) -> int:
     headings = container.xpath(".//h2|.//h3|.//h4|.//h5")
     linked = set()
     for heading in headings:
-        text = collapse(heading.text_content())
+        text = collapse(text_of(heading))
         links = heading.xpath(".//a[@href]") or heading.xpath("ancestor::a[@href][1]")
-        if text and links and len(collapse(" ".join(a.text_content() for a in links))) >= 0.8 * len(text):
+        if text and links and len(collapse(" ".join(text_of(a) for a in links))) >= 0.8 * len(text):
             linked.add(links[0].get("href"))
     for a in container.xpath(".//*[contains(@class,'title')]//a[@href]"):
         href = a.get("href") or ""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from archiver.parse.page import text_of
 from archiver.parse.text import collapse
 
 BLOCK_TAGS = frozenset(
@@ -75,7 +76,7 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 continue  # its "end" still comes and adds the tail
             if tag == "tr":
                 flush()
-                row = [collapse(cell.text_content()) for cell in el if cell.tag in ("td", "th")]
+                row = [collapse(text_of(cell)) for cell in el if cell.tag in ("td", "th")]
                 row = [cell for cell in row if cell]
                 if row:
                     blocks.append(Block(" | ".join(row), "tr", el, groups[0] if groups else el))

@@ -7,42 +7,54 @@ hidden elements, carousel clones); later — after the page-wide labels such as 
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from archiver.parse import carlat
 
-_INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed",
-                   "canvas", "link", "meta", "button", "select", "textarea", "input", "dialog")
-
-
-def _class_test(words, attr: str = "@class") -> str:
-    return " or ".join(
-        f"contains(concat(' ',normalize-space({attr}),' '),' {word} ')" for word in words)
-
-
-# Hidden: the `hidden` attribute, aria-hidden, inline display:none / visibility:hidden, and the
-# class names CSS frameworks use to hide things (incl. slick's cloned carousel slides).
-_HIDDEN = etree.XPath(
-    "//*[@hidden or @aria-hidden='true'"
-    " or contains(translate(@style,' DISPLAYNOE','displaynoe'),'display:none')"
-    " or contains(translate(@style,' VISBLTYHDN','visbltyhdn'),'visibility:hidden')"
-    f" or {_class_test(carlat.HIDDEN_CLASS_WORDS)}]")
-_INVISIBLE = etree.XPath("//" + "|//".join(_INVISIBLE_TAGS))
-_CHROME_TAGS = etree.XPath("//nav|//header|//footer|//aside|//form|//menu")
-# Class or id words (substring of one class token) marking chrome, e.g. "share-buttons".
-_CHROME_MARKED = etree.XPath(
-    "//*[" + " or ".join(
-        f"contains(translate(@class,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'{word}')"
-        f" or contains(@id,'{word}')" for word in carlat.CHROME_CLASS_WORDS)
-    + " or @role='navigation' or @role='banner' or @role='contentinfo' or @role='complementary']")
-
-
-def _is_chrome(el: etree._Element) -> bool:
-    if el.get("role") in ("navigation", "banner", "contentinfo", "complementary"):
-        return True
-    names = f"{el.get('class') or ''} {el.get('id') or ''}"
-    return bool(carlat.CHROME_CLASS.search(names))
+_INVISIBLE_TAGS = frozenset((
+    "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
+    "link", "meta", "button", "select", "textarea", "input", "dialog"))
+_CHROME_TAGS = frozenset(("nav", "header", "footer", "aside", "form", "menu"))
+_CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo", "complementary", "search"))
 _NEVER_CHROME = frozenset(("html", "body", "main", "article"))
+_HIDDEN_CLASS = re.compile(
+    r"(?:^|\s)(?:" + "|".join(map(re.escape, carlat.HIDDEN_CLASS_WORDS)) + r")(?=$|\s)", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_CONTAINER_CLASS = re.compile(
+    r"(?:^|\s)(?:" + "|".join(map(re.escape, carlat.CONTAINER_CLASSES)) + r")(?=$|\s)", re.I)
+
+# Flags of a class/id pair, cached: pages repeat the same few hundred class strings, and
+# lxml's XPath string functions over every element cost more than the parse itself.
+HIDDEN, CHROME, CONTAINER = 1, 2, 4
+
+
+_FLAGS_CACHE: dict[str, int] = {}
+
+
+def name_flags(names: str) -> int:
+    flags = _FLAGS_CACHE.get(names)
+    if flags is not None:
+        return flags
+    if len(_FLAGS_CACHE) > 20000:
+        _FLAGS_CACHE.clear()
+    flags = 0
+    if _HIDDEN_CLASS.search(names):
+        flags |= HIDDEN
+    if carlat.CHROME_CLASS.search(names):
+        flags |= CHROME
+    if _CONTAINER_CLASS.search(names):
+        flags |= CONTAINER
+    _FLAGS_CACHE[names] = flags
+    return flags
+
+
+def _names(el) -> str:
+    cls, ident = el.get("class"), el.get("id")
+    if cls and ident:
+        return f"{cls} {ident}"
+    return cls or ident or ""
 
 
 def drop(el: etree._Element) -> None:
@@ -60,13 +72,39 @@ def drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
+def is_hidden(el) -> bool:
+    """Hidden: the `hidden` attribute, aria-hidden, inline display:none / visibility:hidden, and
+    the class names CSS frameworks hide things with (incl. slick's cloned carousel slides)."""
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    names = _names(el)
+    return bool(names) and bool(name_flags(names) & HIDDEN)
+
+
 def remove_invisible(root: etree._Element) -> None:
-    for el in _INVISIBLE(root):
-        if el.tag != "script" or "ld+json" not in (el.get("type") or ""):
-            drop(el)
-    for el in _HIDDEN(root):
-        if el.tag not in ("html", "body"):
-            drop(el)
+    doomed = []
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            doomed.append(el)
+        elif tag in _INVISIBLE_TAGS:
+            if tag != "script" or "ld+json" not in (el.get("type") or ""):
+                doomed.append(el)
+        elif tag not in ("html", "body") and is_hidden(el):
+            doomed.append(el)
+    for el in doomed:
+        drop(el)
+
+
+def _is_chrome(el) -> bool:
+    tag = el.tag
+    if tag in _CHROME_TAGS or el.get("role") in _CHROME_ROLES:
+        return True
+    names = _names(el)
+    return bool(names) and bool(name_flags(names) & CHROME)
 
 
 def remove_chrome(root: etree._Element, keep: list[etree._Element]) -> None:
@@ -79,8 +117,8 @@ def remove_chrome(root: etree._Element, keep: list[etree._Element]) -> None:
             protected.add(el)
             protected.update(el.iterancestors())
     inside_keep = [el for el in keep if el is not None]
-    marked = [el for el in _CHROME_MARKED(root) if _is_chrome(el)]
-    for el in list(_CHROME_TAGS(root)) + marked:
+    chrome = [el for el in root.iter() if isinstance(el.tag, str) and _is_chrome(el)]
+    for el in chrome:
         if el in protected or el.tag in _NEVER_CHROME or el.getparent() is None:
             continue
         if el.tag == "header" and any(_contains(k, el) for k in inside_keep):
@@ -96,20 +134,34 @@ def _contains(ancestor: etree._Element, el: etree._Element) -> bool:
 
 # ------------------------------------------------------------------ the article container
 
-_CANDIDATES = etree.XPath(
-    "//article|//*[@itemprop='articleBody']|//*[contains(@itemtype,'Article')]|//main|//*[@role='main']|//*["
-    + " or ".join(f"contains(concat(' ',normalize-space(@class),' '),' {c} ')"
-                  for c in carlat.CONTAINER_CLASSES) + "]")
+def _candidates(root) -> list:
+    """Elements the templates or HTML semantics mark as the article (or its body)."""
+    found = []
+    for el in root.iter():
+        tag = el.tag
+        if tag in ("article", "main") or el.get("role") == "main" \
+                or el.get("itemprop") == "articleBody" or "Article" in (el.get("itemtype") or ""):
+            found.append(el)
+        elif isinstance(tag, str):
+            names = el.get("class")
+            if names and name_flags(names) & CONTAINER:
+                found.append(el)
+    return found
+
+
 _PROSE_TEXT = etree.XPath(
     "//text()[not(ancestor::a)][string-length(normalize-space(.)) > 40]")
-_P_TEXT = etree.XPath(".//p//text()[not(ancestor::a)]")
 _INLINE = frozenset("a abbr b bdi bdo cite code data dfn em font i kbd mark q s samp small span "
                     "strong sub sup time u var label".split())
 
 
 def prose_length(el: etree._Element) -> int:
     """Characters of prose: text of paragraphs (not links, not tiny fragments)."""
-    return sum(len(text.strip()) for text in _P_TEXT(el))
+    total = 0
+    for p in el.iter("p"):
+        for text in p.itertext():
+            total += len(text.strip())
+    return total
 
 
 def densest_block(root: etree._Element) -> etree._Element | None:
@@ -146,7 +198,7 @@ def article_container(root: etree._Element) -> tuple[etree._Element | None, str]
     loses to the article inside it; with no such markup, the densest text block. The result is
     widened to an enclosing <article>, so the article's own header and footer (byline,
     keywords) come with it."""
-    scored = [(prose_length(el), el) for el in _CANDIDATES(root)]
+    scored = [(prose_length(el), el) for el in _candidates(root)]
     scored = [(score, el) for score, el in scored if score > 0]
     best, strategy = None, "container markup"
     if scored:

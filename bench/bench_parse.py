@@ -1,0 +1,87 @@
+"""Parser speed on the fixture pages, side by side with trafilatura and a bare lxml parse.
+
+Targets (issue 2): parse_article <= 0.15x trafilatura.bare_extraction and <= 6x a bare
+lxml.html.fromstring of the same bytes. Printed, never asserted: timing belongs here, not in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ROOT / "tests" / "fixtures" / "pages"
+TARGET_VS_TRAFILATURA = 0.15
+TARGET_VS_LXML = 6.0
+
+
+def load_pages() -> list[tuple[str, bytes, dict]]:
+    pages = []
+    for page in sorted(PAGES.glob("*.html")):
+        meta_file = page.with_suffix(".meta.json")
+        meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+        pages.append((page.stem, page.read_bytes(), meta))
+    return pages
+
+
+def per_page_ms(func, pages, rounds: int) -> float:
+    """Best of `rounds` passes over all pages (the least disturbed by other processes), per page."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _name, raw, meta in pages:
+            func(raw, meta)
+        best = min(best, time.perf_counter() - start)
+    return best / len(pages) * 1000
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    import lxml.html
+
+    from archiver.errors import NotAnArticle
+    from archiver.parse import parse_article
+
+    pages = load_pages()
+
+    def ours(raw, meta):
+        try:
+            parse_article(raw, url=meta.get("url"), headers=meta.get("headers"))
+        except NotAnArticle:
+            pass
+
+    def bare_lxml(raw, meta):
+        lxml.html.fromstring(raw)
+
+    rounds = 15
+    figures = {"parse_article": per_page_ms(ours, pages, rounds),
+               "lxml.html.fromstring": per_page_ms(bare_lxml, pages, rounds)}
+    try:
+        import trafilatura
+
+        def traf(raw, meta):
+            trafilatura.bare_extraction(raw.decode("utf-8", "replace"), url=meta.get("url"))
+
+        figures["trafilatura.bare_extraction"] = per_page_ms(traf, pages, max(3, rounds // 3))
+    except ImportError:
+        figures["trafilatura.bare_extraction"] = None
+
+    size_kb = sum(len(raw) for _, raw, _ in pages) / len(pages) / 1024
+    print(f"bench_parse: {len(pages)} fixture pages, {size_kb:.1f} KB on average")
+    for name, ms in figures.items():
+        print(f"  {name:30s} {'not installed' if ms is None else f'{ms:7.3f} ms/page'}")
+    ours_ms, lxml_ms, traf_ms = (figures["parse_article"], figures["lxml.html.fromstring"],
+                                 figures["trafilatura.bare_extraction"])
+    ratio = ours_ms / lxml_ms
+    print(f"  parse_article / bare lxml parse      = {ratio:5.2f}x "
+          f"(target <= {TARGET_VS_LXML}x: {'met' if ratio <= TARGET_VS_LXML else 'MISSED'})")
+    if traf_ms:
+        ratio = ours_ms / traf_ms
+        print(f"  parse_article / trafilatura          = {ratio:5.3f}x "
+              f"(target <= {TARGET_VS_TRAFILATURA}x: {'met' if ratio <= TARGET_VS_TRAFILATURA else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
