@@ -337,3 +337,37 @@ def test_a_failing_store_inside_load_leaves_nothing_behind(archive):
     with pytest.raises(ArchiverError):
         archive.load(articles)
     assert archive.db["articles"].count == 0
+
+
+def test_the_same_article_several_times_in_one_load(archive):
+    first, second, third = make_article(1), make_article(1, title="Second"), make_article(1, title="Third")
+    assert archive.load([make_article(2), first, second, make_article(3), third, third]) == {
+        "new": 3, "changed": 2, "unchanged": 1}
+    assert archive.get_article(first.canonical_url) == third
+    assert [json.loads(r)["title"] for (r,) in archive.db.execute(
+        "SELECT record FROM article_versions ORDER BY id")] == [first.title, "Second"]
+    assert [r["id"] for r in archive.db["articles"].search("third")] == [2]
+    assert list(archive.db["articles"].search("second")) == []
+    archive.db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_bulk_load_into_a_populated_archive_keeps_the_index_and_triggers(archive):
+    archive.load([make_article(n) for n in range(1, 6)])
+    archive.load([make_article(2, body="Rewritten about zolpidem."), make_article(9)])
+    assert [r["id"] for r in archive.db["articles"].search("zolpidem")] == [2]
+    assert [r["id"] for r in archive.db["articles"].search("drug9")] == [6]
+    assert sorted(r["id"] for r in archive.db["articles"].search("slept")) == [1, 3, 4, 5, 6]  # 2: old body gone
+    triggers = {t.name for t in archive.db["articles"].triggers}
+    assert {"articles_ai", "articles_ad", "articles_au"} <= triggers
+    archive.db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
+    archive.store(make_article(10, body="Single store of trazodone."))  # through the triggers
+    assert [r["site_article_id"] for r in archive.db["articles"].search("trazodone")] == [10]
+
+
+def test_fast_record_conversion_matches_the_dataclass_json():
+    from archiver.archive.store import FAST_RECORD, normalised
+
+    assert FAST_RECORD, "Article's fields changed: update store.normalised and the schema"
+    for article in (make_article(4), make_article(5, issue=None, citation=None, authors=[])):
+        assert normalised(article) == article.to_dict()
+        assert list(normalised(article)) == list(article.to_dict())

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from archiver.archive import schema
+from archiver.archive.store import CITATION_FIELDS, Writer
 from archiver.errors import ArchiveLocked, ArchiverError
 from archiver.record import Article, Author, Capture, Citation, Issue, IssueArticle
 
@@ -28,52 +29,9 @@ KEPT_HEADERS = (
 )
 NEVER_KEPT_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization"}
 
-# Record fields that do not make an article "changed": where it was fetched from and which
-# parser produced it are provenance, not content.
-VOLATILE_FIELDS = ("url", "parser_version", "warnings")
-
-CITATION_FIELDS = ("text", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid")
-
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def article_key(article: Article) -> str:
-    """The URL an article is archived under: its canonical URL, else the URL it was fetched from."""
-    key = article.canonical_url or article.url
-    if not key:
-        raise ArchiverError(f"article {article.title!r} has neither canonical_url nor url")
-    return key
-
-
-def normalised(article: Article) -> dict:
-    """The record as stored: canonical_url filled in, so stored and re-exported records agree."""
-    data = article.to_dict()
-    data["canonical_url"] = article_key(article)
-    return data
-
-
-def content_sha256(record: dict) -> str:
-    """Hash of what the article says. Its issue's table of contents belongs to the issue (one
-    copy shared by all its articles, refreshed whenever any of them is stored), so it is left
-    out too: a new article added to an issue does not make its siblings "changed"."""
-    content = {k: v for k, v in record.items() if k not in VOLATILE_FIELDS}
-    if content.get("issue"):
-        content["issue"] = {k: v for k, v in content["issue"].items() if k != "articles"}
-    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def changed_fields(old: dict, new: dict) -> list[str]:
-    """Top-level fields whose content differs (an issue's table of contents does not count)."""
-    def comparable(record: dict, key: str):
-        value = record.get(key)
-        if key == "issue" and value:
-            return {k: v for k, v in value.items() if k != "articles"}
-        return value
-
-    return [k for k in new if k not in VOLATILE_FIELDS and comparable(old, k) != comparable(new, k)]
 
 
 class Archive:
@@ -213,161 +171,20 @@ class Archive:
         """Archive one article: "new", "changed" (previous values kept in article_versions)
         or "unchanged" (only last_seen moves)."""
         with self.transaction():
-            return self._store(article, capture_id, seen_at)[0]
+            writer = Writer(self.db, utc_now())
+            outcome = writer.store(article, capture_id, seen_at)[0]
+            writer.finish()
+            return outcome
 
     def load(self, articles: Iterable[Article], seen_at: str | None = None) -> Counter:
         """Store many articles in one transaction; a Counter of the outcomes."""
         outcomes: Counter = Counter()
         with self.transaction():
+            writer = Writer(self.db, utc_now(), bulk=True)
             for article in articles:
-                outcomes[self._store(article, None, seen_at)[0]] += 1
+                outcomes[writer.store(article, None, seen_at)[0]] += 1
+            writer.finish()
         return outcomes
-
-    def _store(self, article: Article, capture_id: int | None, seen_at: str | None,
-               reason: str = "recrawl") -> tuple[str, list[str]]:
-        """The store itself (caller holds the transaction); returns (outcome, changed fields)."""
-        record = normalised(article)
-        digest = content_sha256(record)
-        now = utc_now()
-        seen_at = seen_at or now
-        row = self.db.execute(
-            "SELECT id, content_sha256, issue_id FROM articles WHERE canonical_url = ?",
-            [record["canonical_url"]]).fetchone()
-        if row is None:
-            values = self._article_values(record, digest, capture_id, now)
-            values.update(first_seen=seen_at, last_seen=seen_at)
-            article_id = self._insert("articles", values)
-            self._write_links(article_id, record)
-            return "new", list(record)
-        article_id, old_digest, issue_id = row
-        if old_digest == digest:
-            self.db.execute("UPDATE articles SET last_seen = max(coalesce(last_seen, ''), ?) "
-                            "WHERE id = ?", [seen_at, article_id])
-            if issue_id is not None and record["issue"]["articles"]:
-                self._write_contents(issue_id, record["issue"]["articles"])
-            return "unchanged", []
-        old_row = self.db.execute(
-            "SELECT first_seen, last_seen, capture_id FROM articles WHERE id = ?",
-            [article_id]).fetchone()
-        old_record = self.article_record(article_id)
-        fields = changed_fields(old_record, record)
-        self._insert("article_versions", {
-            "article_id": article_id, "content_sha256": old_digest,
-            "record": json.dumps(old_record, ensure_ascii=False),
-            "changed_fields": json.dumps(fields), "first_seen": old_row[0],
-            "last_seen": old_row[1], "replaced_at": now, "reason": reason,
-            "capture_id": old_row[2],
-        })
-        values = self._article_values(record, digest, capture_id, now)
-        assignments = ", ".join(f"{column} = :{column}" for column in values)
-        self.db.execute(
-            f"UPDATE articles SET {assignments}, last_seen = max(coalesce(last_seen, ''), :seen_at) "
-            "WHERE id = :article_id", {**values, "seen_at": seen_at, "article_id": article_id})
-        self.db.execute("DELETE FROM article_authors WHERE article_id = ?", [article_id])
-        self.db.execute("DELETE FROM article_keywords WHERE article_id = ?", [article_id])
-        self._write_links(article_id, record)
-        return "changed", fields
-
-    def _insert(self, table: str, values: dict) -> int:
-        columns = ", ".join(values)
-        placeholders = ", ".join(f":{column}" for column in values)
-        return self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-                               values).lastrowid
-
-    def _returning_id(self, sql: str, params: list) -> int:
-        return self.db.execute(sql, params).fetchone()[0]
-
-    def _article_values(self, record: dict, digest: str, capture_id: int | None, now: str) -> dict:
-        citation = record["citation"] or {}
-        newsletter_id = self._newsletter_id(record["newsletter"])
-        return {
-            "url": record["url"],
-            "site_article_id": record["article_id"],
-            "title": record["title"],
-            "published": record["published"],
-            "newsletter_id": newsletter_id,
-            "issue_id": self._issue_id(record["issue"], newsletter_id),
-            "category": record["category"],
-            "study_type": record["study_type"],
-            "disclosure": record["disclosure"],
-            "body": record["body"],
-            "word_count": record["word_count"],
-            "paywalled": int(bool(record["paywalled"])),
-            **{f"citation_{name}": citation.get(name) for name in CITATION_FIELDS},
-            "authors_text": "; ".join(a["name"] for a in record["authors"]) or None,
-            "keywords_text": "; ".join(record["keywords"]) or None,
-            "warnings": json.dumps(record["warnings"], ensure_ascii=False),
-            "parser_version": record["parser_version"],
-            "content_sha256": digest,
-            "updated_at": now,
-            "capture_id": capture_id,
-            "canonical_url": record["canonical_url"],
-        }
-
-    def _newsletter_id(self, name: str | None) -> int | None:
-        if not name:
-            return None
-        return self._returning_id(
-            "INSERT INTO newsletters (name) VALUES (?) "
-            "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id", [name])
-
-    def _issue_id(self, issue: dict | None, newsletter_id: int | None) -> int | None:
-        if not issue:
-            return None
-        if issue["url"]:
-            issue_id = self._returning_id(
-                "INSERT INTO issues (newsletter_id, date, title, url) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (url) DO UPDATE SET newsletter_id = coalesce(excluded.newsletter_id, "
-                "newsletter_id), date = excluded.date, title = excluded.title RETURNING id",
-                [newsletter_id, issue["date"], issue["title"], issue["url"]])
-        else:
-            row = self.db.execute(
-                "SELECT id FROM issues WHERE url IS NULL AND newsletter_id IS ? AND date IS ? "
-                "AND title IS ?", [newsletter_id, issue["date"], issue["title"]]).fetchone()
-            issue_id = row[0] if row else self._insert(
-                "issues", {"newsletter_id": newsletter_id, "date": issue["date"],
-                           "title": issue["title"], "url": None})
-        if issue["articles"]:
-            self._write_contents(issue_id, issue["articles"])
-        return issue_id
-
-    def _write_contents(self, issue_id: int, entries: list[dict]) -> None:
-        """Replace the issue's table of contents when it differs from the stored one."""
-        stored = self.db.execute(
-            "SELECT title, url FROM issue_articles WHERE issue_id = ? ORDER BY position",
-            [issue_id]).fetchall()
-        if stored == [(e["title"], e["url"]) for e in entries]:
-            return
-        self.db.execute("DELETE FROM issue_articles WHERE issue_id = ?", [issue_id])
-        for position, entry in enumerate(entries):
-            self.db.execute(
-                "INSERT INTO issue_articles (issue_id, position, title, url, article_id) "
-                "VALUES (:issue_id, :position, :title, :url, "
-                "(SELECT id FROM articles WHERE canonical_url = :url))",
-                {"issue_id": issue_id, "position": position, **entry})
-
-    def _write_links(self, article_id: int, record: dict) -> None:
-        for position, author in enumerate(record["authors"]):
-            credentials = json.dumps(author["credentials"], ensure_ascii=False)
-            author_id = self._returning_id(
-                "INSERT INTO authors (name, credentials) VALUES (?, ?) ON CONFLICT (name) "
-                "DO UPDATE SET credentials = excluded.credentials RETURNING id",
-                [author["name"], credentials])
-            self.db.execute(
-                "INSERT INTO article_authors (article_id, position, author_id, credentials) "
-                "VALUES (?, ?, ?, ?)", [article_id, position, author_id, credentials])
-        for position, keyword in enumerate(record["keywords"]):
-            keyword_id = self._returning_id(
-                "INSERT INTO keywords (name) VALUES (?) ON CONFLICT (name) "
-                "DO UPDATE SET name = excluded.name RETURNING id", [keyword])
-            self.db.execute(
-                "INSERT INTO article_keywords (article_id, position, keyword_id) VALUES (?, ?, ?)",
-                [article_id, position, keyword_id])
-        # Issues listed this article before it was archived: link them now.
-        urls = {record["canonical_url"], record["url"]} - {None}
-        self.db.execute(
-            f"UPDATE issue_articles SET article_id = ? WHERE article_id IS NULL AND url IN "
-            f"({', '.join('?' * len(urls))})", [article_id, *urls])
 
     # -- search, export, stats, reparse (each in its own module) ------------------------------
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from archiver.archive.core import Archive, article_key, read_capture
+from archiver.archive.core import Archive, read_capture, utc_now
+from archiver.archive.store import Writer, article_key
 from archiver.errors import NotAnArticle
 from archiver.record import Article, Capture
 
@@ -99,11 +100,13 @@ def reparse(archive: Archive, parse: Callable[[Capture], Article] | None = None,
 
     def flush() -> None:
         with archive.transaction():
+            writer = Writer(archive.db, utc_now(), bulk=True)
             for article, capture_id, fetched_at in batch:
-                outcome, fields = archive._store(article, capture_id, fetched_at, reason="reparse")
+                outcome, fields = writer.store(article, capture_id, fetched_at, reason="reparse")
                 result.outcomes[outcome] += 1
                 if outcome == "changed":
                     result.fields.update(fields)
+            writer.finish()
         batch.clear()
 
     for capture_id, fetched_at, kind, payload in _parsed(archive, ids, parse, workers):

@@ -1,0 +1,314 @@
+"""Archive speed, measured side by side in one run (`make bench`; or `python bench/bench_archive.py`).
+
+1. load: 10k synthetic records through `Archive.load` (FTS kept by triggers, links, versions
+   bookkeeping) vs the floor: raw `sqlite3.executemany` of the same rows into the same tables,
+   then one FTS5 'rebuild'. Target: ratio <= 1.3.
+2. search: 2-term queries, top 20 with snippets, on a 100k-article archive: p50/p95 of
+   `Archive.search` next to sqlite-utils' default `table.search`. Target: p50 <= 20 ms.
+3. reparse: 10k stored captures (HTML pages made from a fixture page's template) re-parsed end
+   to end on 2 workers, in a fresh process: pages/s and peak RSS. Target: <= 200 MB.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from archiver.archive import Archive  # noqa: E402
+from archiver.archive.store import content_sha256, normalised  # noqa: E402
+from archiver.record import Article, Author, Capture, Citation, Issue, IssueArticle  # noqa: E402
+
+SITE = "https://www.thecarlatreport.com"
+NEWSLETTERS = ["The Carlat Psychiatry Report", "The Carlat Child Psychiatry Report",
+               "The Carlat Addiction Treatment Report", "The Carlat Hospital Psychiatry Report",
+               "The Carlat Geriatric Psychiatry Report", "The Carlat Psychotherapy Report"]
+STUDY_TYPES = ["Randomized, double-blind, placebo-controlled trial", "Crossover study",
+               "Meta-analysis", "Open-label cohort study", "Retrospective chart review"]
+LOAD_TARGET, SEARCH_P50_TARGET_MS, RSS_TARGET_MB = 1.3, 20.0, 200.0
+
+
+def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
+    """Invented pronounceable words; drawn with a Zipf-like skew, like real prose."""
+    consonants, vowels = "bcdfghklmnprstvz", "aeiou"
+    words = set()
+    while len(words) < size:
+        length = rng.choice((1, 2, 2, 3, 3, 4))
+        words.add("".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(length)))
+    return sorted(words)
+
+
+class Generator:
+    def __init__(self, seed: int = 7):
+        self.rng = random.Random(seed)
+        self.words = vocabulary(self.rng)
+        self.cum_weights = list(itertools.accumulate(1 / (rank + 10) for rank in range(len(self.words))))
+        self.authors = [f"{self.word().title()} {self.word().title()}" for _ in range(400)]
+        self.keywords = sorted({self.word().title() for _ in range(500)})
+
+    def word(self) -> str:
+        return self.rng.choice(self.words)
+
+    def text(self, n: int) -> str:
+        return " ".join(self.rng.choices(self.words, cum_weights=self.cum_weights, k=n))
+
+    def article(self, n: int) -> Article:
+        rng = self.rng
+        number = n // 8  # eight articles to an issue, each page showing the issue's contents
+        year, month = 2005 + number % 20, 1 + number % 12
+        issue_code = f"tcprv{number}n{month}"
+        contents = [IssueArticle(f"Article {m}", f"{SITE}/articles/{m}-article")
+                    for m in range(number * 8, number * 8 + 8)]
+        return Article(
+            url=f"{SITE}/articles/{n}-{self.word()}", canonical_url=f"{SITE}/articles/{n}-article",
+            article_id=n, title=self.text(rng.randint(4, 10)).capitalize(),
+            authors=[Author(rng.choice(self.authors), ["MD"]) for _ in range(rng.randint(1, 3))],
+            published=f"{year}-{month:02d}-01",
+            issue=Issue(date=f"{year}-{month:02d}-01", title=f"Issue {issue_code}",
+                        url=f"{SITE}/newsletter-issue/{issue_code}",
+                        articles=contents),
+            newsletter=NEWSLETTERS[n % len(NEWSLETTERS)], category="Research Update",
+            disclosure=f"Dr. {self.word().title()} has no financial interests to disclose.",
+            citation=Citation(text=f"{self.word().title()} A et al, J {self.word().title()} {year - 1};"
+                                   f"{n % 90}:{n % 700}-{n % 700 + 9}",
+                              journal=f"J {self.word().title()}", year=year - 1),
+            study_type=rng.choice(STUDY_TYPES), body=self.text(rng.randint(350, 650)),
+            keywords=rng.sample(self.keywords, rng.randint(2, 5)), word_count=500,
+        )
+
+
+# -- 1. load -------------------------------------------------------------------------------
+
+def raw_rows(articles: list[Article]) -> dict[str, list[tuple]]:
+    """The rows `Archive.load` would write, computed up front (the floor does no Python work
+    while timed)."""
+    tables = {name: [] for name in ("newsletters", "issues", "authors", "keywords", "articles",
+                                    "article_authors", "article_keywords", "issue_articles")}
+    ids: dict[tuple, int] = {}
+
+    def ident(table: str, key, row_of):
+        if (table, key) not in ids:
+            ids[(table, key)] = len(tables[table]) + 1
+            tables[table].append(row_of(ids[(table, key)]))
+        return ids[(table, key)]
+
+    now = "2026-01-01T00:00:00Z"
+    for number, article in enumerate(articles, 1):
+        record = normalised(article)
+        newsletter = ident("newsletters", record["newsletter"], lambda i: (i, record["newsletter"]))
+        issue = record["issue"]
+        known = len(tables["issues"])
+        issue_id = ident("issues", issue["url"], lambda i: (i, newsletter, issue["date"], issue["title"], issue["url"]))
+        if issue_id > known:  # first article of its issue: write the contents
+            tables["issue_articles"].extend(
+                (issue_id, position, entry["title"], entry["url"], None)
+                for position, entry in enumerate(issue["articles"]))
+        c = record["citation"]
+        tables["articles"].append((
+            number, record["canonical_url"], record["url"], record["article_id"], record["title"],
+            record["published"], newsletter, issue_id, record["category"], record["study_type"],
+            record["disclosure"], record["body"], record["word_count"], 0, c["text"], c["authors"],
+            c["journal"], c["year"], c["volume"], c["issue"], c["pages"], c["doi"], c["pmid"],
+            "; ".join(a["name"] for a in record["authors"]), "; ".join(record["keywords"]), "[]",
+            record["parser_version"], content_sha256(record), now, now, now, None))
+        for position, author in enumerate(record["authors"]):
+            author_id = ident("authors", author["name"], lambda i: (i, author["name"], '["MD"]'))
+            tables["article_authors"].append((number, position, author_id, '["MD"]'))
+        for position, keyword in enumerate(record["keywords"]):
+            keyword_id = ident("keywords", keyword, lambda i: (i, keyword))
+            tables["article_keywords"].append((number, position, keyword_id))
+    return tables
+
+
+def raw_load(path: Path, tables: dict[str, list[tuple]]) -> float:
+    """The floor: same schema, no triggers, executemany, then one FTS5 rebuild."""
+    Archive(path).close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    for trigger in ("articles_ai", "articles_ad", "articles_au"):
+        conn.execute(f"DROP TRIGGER {trigger}")
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    for table, rows in tables.items():
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def archive_load(path: Path, articles: list[Article]) -> float:
+    with Archive(path) as archive:
+        started = time.perf_counter()
+        archive.load(articles, seen_at="2026-01-01T00:00:00Z")
+        return time.perf_counter() - started
+
+
+def bench_load(workdir: Path, generator: Generator, count: int = 10_000) -> dict:
+    articles = [generator.article(n) for n in range(1, count + 1)]
+    tables = raw_rows(articles)
+    raw = raw_load(workdir / "raw.db", tables)
+    ours = archive_load(workdir / "load.db", articles)
+    with Archive(workdir / "load.db") as archive:  # the two files hold the same rows
+        assert archive.db["articles"].count == len(tables["articles"])
+    again = archive_load(workdir / "load.db", articles)  # idempotent re-load: all unchanged
+    return {"records": count, "raw_executemany_plus_rebuild_s": raw, "archive_load_s": ours,
+            "ratio": ours / raw, "reload_unchanged_s": again}
+
+
+# -- 2. search -----------------------------------------------------------------------------
+
+def build_search_archive(path: Path, generator: Generator, count: int) -> None:
+    """Filled with the raw fast path: this part measures searching, not loading."""
+    articles = [generator.article(n) for n in range(1, count + 1)]
+    raw_load(path, raw_rows(articles))
+    with Archive(path) as archive:  # put back the triggers the fast path dropped
+        from archiver.archive.schema import create_fts
+        with archive.transaction():
+            archive.db["articles"].disable_fts()
+            create_fts(archive.db)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def bench_search(workdir: Path, generator: Generator, count: int = 100_000, queries: int = 200) -> dict:
+    path = workdir / "search.db"
+    started = time.perf_counter()
+    build_search_archive(path, generator, count)
+    build_s = time.perf_counter() - started
+    rng = random.Random(11)
+    # Terms of every frequency: ranks 20..3000 of the Zipf-skewed vocabulary.
+    terms = [(generator.words[rng.randint(20, 3000)], generator.words[rng.randint(20, 3000)])
+             for _ in range(queries)]
+    ours, library = [], []
+    with Archive(path) as archive:
+        table = archive.db["articles"]
+        for a, b in terms[:5]:  # warm the page cache for both
+            archive.search(f"{a} {b}")
+            list(table.search(f"{a} {b}", limit=20))
+        hits = 0
+        for a, b in terms:
+            t0 = time.perf_counter()
+            results = archive.search(f"{a} {b}", limit=20)
+            t1 = time.perf_counter()
+            list(table.search(f"{a} {b}", limit=20))
+            t2 = time.perf_counter()
+            ours.append((t1 - t0) * 1000)
+            library.append((t2 - t1) * 1000)
+            hits += bool(results)
+    return {"articles": count, "queries": queries, "queries_with_hits": hits, "build_s": build_s,
+            "p50_ms": statistics.median(ours), "p95_ms": percentile(ours, 0.95),
+            "sqlite_utils_p50_ms": statistics.median(library),
+            "sqlite_utils_p95_ms": percentile(library, 0.95)}
+
+
+# -- 3. reparse ----------------------------------------------------------------------------
+
+def template_page() -> tuple[str, str]:
+    fixture = ROOT / "tests" / "fixtures" / "pages" / "tcpr-ketamine-opiate.html"
+    meta = json.loads((fixture.parent / "tcpr-ketamine-opiate.meta.json").read_text())
+    return fixture.read_text(encoding="utf-8"), meta["url"]
+
+
+def store_captures(path: Path, generator: Generator, count: int) -> None:
+    """`count` captures of distinct article pages: the fixture page with its title and a body
+    paragraph replaced, at its own URL."""
+    html, url = template_page()
+    title = "Is Ketamine Just Another Opiate?"
+    sentence = "how it works is less clear"
+    with Archive(path) as archive, archive.transaction():
+        for n in range(1, count + 1):
+            page = html.replace(title, generator.text(6).capitalize() + "?").replace(
+                sentence, generator.text(40))
+            archive.add_capture(Capture(
+                url=url.replace("1227-is-ketamine-just-another-opiate", f"{n}-page-{n}"),
+                status=200, headers={"content-type": "text/html; charset=utf-8"},
+                body=page.encode("utf-8"), fetched_at=f"2026-01-01T00:00:{n % 60:02d}Z"))
+
+
+def reparse_child(db_path: str) -> None:
+    """Runs in a fresh interpreter, so peak RSS is the reparse's own."""
+    with Archive(db_path) as archive:
+        started = time.perf_counter()
+        result = archive.reparse(workers=2)
+        elapsed = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"captures": result.captures, "outcomes": dict(result.outcomes),
+                      "seconds": elapsed, "main_rss_mb": own, "worker_rss_mb": children}))
+
+
+def bench_reparse(workdir: Path, generator: Generator, count: int = 10_000) -> dict:
+    try:
+        from archiver.parse import parse_capture  # noqa: F401
+    except ImportError as exc:
+        return {"skipped": f"parser not available ({exc})"}
+    path = workdir / "reparse.db"
+    store_captures(path, generator, count)
+    out = subprocess.run([sys.executable, __file__, "--reparse-child", str(path)],
+                         capture_output=True, text=True, check=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures["pages_per_s"] = figures["captures"] / figures["seconds"]
+    figures["peak_rss_mb"] = max(figures["main_rss_mb"], figures["worker_rss_mb"])
+    return figures
+
+
+# -- report --------------------------------------------------------------------------------
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def main(load_count: int = 10_000, search_count: int = 100_000, reparse_count: int = 10_000) -> dict:
+    generator = Generator()
+    with tempfile.TemporaryDirectory(prefix="bench_archive_") as tmp:
+        workdir = Path(tmp)
+        load = bench_load(workdir, generator, load_count)
+        print(f"archive load, {load['records']} records: Archive.load {load['archive_load_s']:.2f} s; "
+              f"raw executemany + FTS5 rebuild {load['raw_executemany_plus_rebuild_s']:.2f} s; "
+              f"ratio {load['ratio']:.2f}x (target <= {LOAD_TARGET}x: {verdict(load['ratio'] <= LOAD_TARGET)}); "
+              f"re-load, all unchanged {load['reload_unchanged_s']:.2f} s", flush=True)
+        search = bench_search(workdir, generator, search_count)
+        print(f"archive search, {search['articles']} articles, {search['queries']} two-term queries, "
+              f"top 20 with snippets: p50 {search['p50_ms']:.1f} ms, p95 {search['p95_ms']:.1f} ms "
+              f"(target p50 <= {SEARCH_P50_TARGET_MS:.0f} ms: {verdict(search['p50_ms'] <= SEARCH_P50_TARGET_MS)}); "
+              f"sqlite-utils table.search p50 {search['sqlite_utils_p50_ms']:.1f} ms, "
+              f"p95 {search['sqlite_utils_p95_ms']:.1f} ms "
+              f"({search['sqlite_utils_p50_ms'] / search['p50_ms']:.1f}x slower at p50); "
+              f"{search['queries_with_hits']} queries had hits; archive built in {search['build_s']:.0f} s",
+              flush=True)
+        reparse = bench_reparse(workdir, generator, reparse_count)
+        if "skipped" in reparse:
+            print(f"archive reparse: skipped, {reparse['skipped']}")
+        else:
+            print(f"archive reparse, {reparse['captures']} captures on 2 workers: "
+                  f"{reparse['pages_per_s']:.0f} pages/s ({reparse['seconds']:.1f} s), outcomes "
+                  f"{reparse['outcomes']}; peak RSS main {reparse['main_rss_mb']:.0f} MB, largest "
+                  f"worker {reparse['worker_rss_mb']:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB: "
+                  f"{verdict(reparse['peak_rss_mb'] <= RSS_TARGET_MB)})", flush=True)
+    return {"load": load, "search": search, "reparse": reparse}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--reparse-child":
+        reparse_child(sys.argv[2])
+    else:
+        main()
