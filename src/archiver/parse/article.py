@@ -419,6 +419,8 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
         if label:
             name, rest = label
             if name == "keywords":
+                if rest and block.link_density < 0.5:  # "Keywords: a, b, c" as plain text
+                    found.offer("keywords", _split_keywords(rest), "label “Keywords:” text")
                 stop = True
                 continue
             if name in ("citation", "study_type") and not rest:
@@ -486,30 +488,43 @@ def _label_value(found: Found, name: str, value: str, line: str = "") -> None:
 
 
 def _header_line(found: Found, block: Block) -> bool:
-    """Lines between the title and the text: a byline, or a dateline made only of a date and/or
-    "From The Carlat … Report" (one line may hold both)."""
+    """Lines between the title and the text: a byline, a date, "From The Carlat … Report", or
+    several of them on one line ("By A, MD · May 6, 2024"). A line with anything else in it
+    is not a header line, and nothing is taken from it."""
     text = block.text
-    if len(text) <= 250 and not text.endswith(("?", "!")):
-        authors = _named_authors(text)
-        if authors and (any(a.credentials for a in authors) or re.match(r"(?i)^by\s", text)):
-            found.offer("authors", authors, "byline under the title")
-            found.values.setdefault("_bylines", []).append(authors)
-            return True
-    if len(text) > 160:
+    if len(text) > 300 or text.endswith(("?", "!")):
         return False
-    rest = text
-    newsletter = FROM_NEWSLETTER.search(rest)
-    if newsletter:
-        rest = rest.replace(newsletter.group(0), " ")
-    date = find_date(rest)
-    if not (newsletter or date) or (date and not is_date_line(rest.replace("|", " ").replace("·", " ").replace("•", " "))):
-        if not newsletter or re.search(r"[A-Za-z0-9]", rest):
+    values = []
+    for part in filter(None, (p.strip() for p in _HEADER_SEPARATORS.split(text))):
+        value = _header_part(part)
+        if value is None:
             return False
+        values.extend(value)
+    for name, value, how in values:
+        found.offer(name, value, how)
+        if name == "authors":
+            found.values.setdefault("_bylines", []).append(value)
+    return bool(values)
+
+
+_HEADER_SEPARATORS = re.compile(r"\s+[·|•]\s+|\s+[–—]\s+(?=[A-Z0-9])|\n")
+
+
+def _header_part(part: str):
+    """[(field, value, strategy)] for one piece of a header line, or None if it is not one."""
+    newsletter = FROM_NEWSLETTER.search(part)
+    rest = part.replace(newsletter.group(0), " ").strip() if newsletter else part
+    found = []
     if newsletter:
-        found.offer("newsletter", _newsletter_name(newsletter.group(1)), "label “From The Carlat … Report”")
-    if date:
-        found.offer("published", date, "date line under the title")
-    return True
+        found.append(("newsletter", _newsletter_name(newsletter.group(1)), "label “From The Carlat … Report”"))
+    if rest and is_date_line(rest):
+        found.append(("published", find_date(rest), "date line under the title"))
+    elif rest:
+        authors = _named_authors(rest)
+        if not authors or not (any(a.credentials for a in authors) or re.match(r"(?i)^by\s", rest)):
+            return None
+        found.append(("authors", authors, "byline under the title"))
+    return found
 
 
 def _link_line(found: Found, block: Block, base) -> None:
@@ -640,8 +655,11 @@ def _toc_after(label_el, base):
 
 
 def _keywords_after(label_el, label_text: str) -> list[str]:
-    """Keywords: links after the label in its box (up to three levels up), else the label's
-    own text after "Keywords:"."""
+    """Keywords: the label's own text after "Keywords:", else the links after the label in its
+    box (up to three levels up)."""
+    own = _split_keywords(KEYWORDS_LABEL.sub("", label_text))
+    if own:
+        return own
     el = label_el
     for _ in range(3):
         parent = el.getparent()
@@ -658,7 +676,7 @@ def _keywords_after(label_el, label_text: str) -> list[str]:
         if words:
             return _unique(words)
         el = parent
-    return _split_keywords(KEYWORDS_LABEL.sub("", label_text))
+    return []
 
 
 def page_fields(found: Found, page: PageLabels) -> None:

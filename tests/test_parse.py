@@ -1,0 +1,225 @@
+"""The parser on pages of templates no fixture has, on non-article pages and on bad input."""
+
+import json
+
+import pytest
+
+from archiver.errors import InputTooLarge, NotAnArticle
+from archiver.parse import MAX_INPUT_BYTES, carlat, discover_links, parse_article, parse_capture
+from archiver.record import Author, Capture
+
+URL = "https://www.thecarlatreport.com/articles/4321-sleep-restriction-for-bipolar-depression"
+PROSE = ("Invented sentence number {n} about a made-up trial keeps this page long enough to be read "
+         "as real prose, with commas, clauses and a full stop.")
+
+
+def prose(paragraphs: int = 4, start: int = 0) -> str:
+    return "".join(f"<p>{' '.join(PROSE.format(n=start + i * 3 + k) for k in range(3))}</p>"
+                   for i in range(paragraphs))
+
+
+def html5_page(json_ld: dict | None = None, article_extra: str = "", body: str | None = None) -> str:
+    """A redesign nobody here has seen: HTML5, BEM classes, JSON-LD in a @graph."""
+    script = f'<script type="application/ld+json">{json.dumps(json_ld)}</script>' if json_ld else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Sleep Restriction for Bipolar Depression — The Carlat Report</title>{script}</head>
+<body><header class="site-head"><a href="/">Carlat</a><nav><a href="/newsletters/general-psychiatry">General</a></nav></header>
+<main class="l-main"><div class="l-grid">
+<article class="c-story">
+  <h1 class="c-story__headline">Sleep Restriction for Bipolar Depression</h1>
+  <p class="c-story__meta">By Ana Ruiz, MD, and Ben Okoro, PhD · <time datetime="2024-05-06">May 6, 2024</time></p>
+  <div class="c-story__text">{body if body is not None else prose()}</div>
+  {article_extra}
+</article>
+<div class="c-rail"><h2>In This Issue</h2><ul><li><a href="/articles/4320-one">One</a></li>
+<li><a href="/articles/4321-sleep-restriction-for-bipolar-depression">Sleep Restriction for Bipolar Depression</a></li></ul>
+<p>Issue Date: May 2024</p></div>
+</div></main>
+<footer><p>© Carlat Publishing</p></footer></body></html>"""
+
+
+GRAPH = {"@context": "https://schema.org", "@graph": [
+    {"@type": "WebSite", "name": "The Carlat Report"},
+    {"@type": ["NewsArticle"], "headline": "Sleep Restriction for Bipolar Depression",
+     "datePublished": "2024-05-06T08:00:00-04:00",
+     "author": [{"@type": "Person", "name": "Ana Ruiz"}, {"@type": "Person", "name": "Ben Okoro", "honorificSuffix": "PhD"}],
+     "articleSection": "General Psychiatry", "keywords": ["Bipolar Disorder", "Sleep"],
+     "isPartOf": {"@type": "PublicationIssue", "name": "May 2024", "datePublished": "2024-05-01",
+                  "isPartOf": {"@type": "Periodical", "name": "The Carlat Psychiatry Report"}}},
+]}
+
+
+def test_json_ld_redesign_fields_come_from_structured_data():
+    article = parse_article(html5_page(GRAPH), url=URL)
+    assert article.title == "Sleep Restriction for Bipolar Depression"
+    assert article.published == "2024-05-06"
+    assert article.category == "General Psychiatry"
+    assert article.keywords == ["bipolar disorder", "sleep"]
+    assert article.newsletter == "The Carlat Psychiatry Report"
+    assert article.issue.title == "May 2024" and article.issue.date == "2024-05-01"
+    # names from JSON-LD, credentials the JSON-LD lacks from the visible byline
+    assert article.authors == [Author("Ana Ruiz", ["MD"]), Author("Ben Okoro", ["PhD"])]
+    assert article.provenance["title"] == "json-ld headline"
+    assert article.provenance["published"] == "json-ld datePublished"
+    assert article.article_id == 4321
+
+
+def test_the_same_redesign_without_json_ld_falls_back_to_markup_and_text():
+    article = parse_article(html5_page(), url=URL)
+    assert article.title == "Sleep Restriction for Bipolar Depression"
+    assert article.authors == [Author("Ana Ruiz", ["MD"]), Author("Ben Okoro", ["PhD"])]
+    assert article.published == "2024-05-06"
+    assert [a.title for a in article.issue.articles] == ["One", "Sleep Restriction for Bipolar Depression"]
+    assert article.issue.articles[0].url == "https://www.thecarlatreport.com/articles/4320-one"
+    assert "keywords" in article.warnings and "disclosure" in article.warnings
+    assert article.body.count("\n\n") == 3 and "Issue Date" not in article.body
+    assert "©" not in article.body and "General" not in article.body
+
+
+def test_labels_inside_the_body_become_fields_and_leave_the_body():
+    body = ("<p><b>Review of:</b> Doe J et al, JAMA Psychiatry 2022;79(3):201–209. doi:10.1001/x.2022.1</p>"
+            "<p>Type of study: Randomized, open-label trial</p>" + prose(3)
+            + "<h3>CPR’s Take</h3>" + prose(1, 50)
+            + "<p>Dr. Ruiz has disclosed no relevant financial relationships.</p>"
+            + "<p>Keywords: bipolar disorder, sleep, chronotherapy</p>")
+    article = parse_article(html5_page(body=body), url=URL)
+    assert article.citation.journal == "JAMA Psychiatry" and article.citation.issue == "3"
+    assert article.citation.doi == "10.1001/x.2022.1"
+    assert article.study_type == "Randomized, open-label trial"
+    assert article.disclosure == "Dr. Ruiz has disclosed no relevant financial relationships."
+    assert article.keywords == ["bipolar disorder", "sleep", "chronotherapy"]
+    assert "CPR’s Take" in article.body.split("\n\n")
+    for gone in ("Review of", "Type of study", "has disclosed", "Keywords"):
+        assert gone not in article.body
+
+
+def test_lists_and_tables_are_lines_of_one_paragraph():
+    body = prose(1) + "<ul><li>First item</li><li>Second <em>item</em></li></ul>" \
+        + "<table><tr><th>Drug</th><th>Dose</th></tr><tr><td>Lithium</td><td>300 mg</td></tr></table>"
+    article = parse_article(html5_page(body=body), url=URL)
+    paragraphs = article.body.split("\n\n")
+    assert paragraphs[1] == "First item\nSecond item"
+    assert paragraphs[2] == "Drug | Dose\nLithium | 300 mg"
+
+
+def test_hidden_elements_carousel_clones_and_share_boxes_are_not_text():
+    extra = ('<div class="share-buttons"><a href="#">Share on Twitter</a></div>'
+             '<p style="display: none">Hidden words</p><p hidden>Also hidden</p>'
+             '<div class="slick-slide slick-cloned"><p>Cloned slide text that is long enough to matter</p></div>')
+    article = parse_article(html5_page(article_extra=extra), url=URL)
+    for gone in ("Share on Twitter", "Hidden words", "Also hidden", "Cloned slide"):
+        assert gone not in article.body
+
+
+def test_paywalled_teaser_keeps_only_the_visible_part():
+    body = prose(1) + '<div class="paywall-prompt"><p>This article is available to subscribers only. ' \
+        'Already a subscriber? Log in to read the full article.</p></div>'
+    article = parse_article(html5_page(body=body), url=URL)
+    assert article.paywalled
+    assert "subscriber" not in article.body and article.word_count < 100
+
+
+def test_full_article_is_not_paywalled():
+    assert not parse_article(html5_page(), url=URL).paywalled
+
+
+def test_densest_block_when_no_container_markup():
+    page = ("<html><head><title>Lithium Levels in Older Adults | Carlat Publishing</title></head><body>"
+            "<div id='top'><a href='/'>Home</a> <a href='/store'>Store</a></div>"
+            "<table><tr><td class='left'><a href='/a'>Link A</a><br><a href='/b'>Link B</a></td>"
+            f"<td class='right'><font size='4'><b>Lithium Levels in Older Adults</b></font><br>{prose(4)}</td></tr></table>"
+            "</body></html>")
+    article = parse_article(page, url=URL)
+    assert article.title == "Lithium Levels in Older Adults"
+    assert article.provenance["title"] == "<title> minus site name"
+    assert article.body.startswith("Invented sentence number 0") and "Link A" not in article.body
+
+
+def test_windows_1252_declared_in_meta_decodes_right():
+    page = html5_page(body="<p>The “professional” view — that’s it.</p>" + prose(3))
+    raw = page.replace('<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">').encode("cp1252")
+    article = parse_article(raw, url=URL)
+    assert article.body.startswith("The “professional” view — that’s it.")
+
+
+@pytest.mark.parametrize("page,reason", [
+    (html5_page(GRAPH).replace("NewsArticle", "CollectionPage"), "JSON-LD type"),
+    ("<html><head><title>Page not found | Carlat</title></head><body><h1>Page not found</h1>"
+     "<p>The page you asked for does not exist.</p></body></html>", "error page"),
+    ("<html><head><title>Newsletters</title></head><body><h1>All newsletters</h1>"
+     + "".join(f"<div class='teaser'><h2><a href='/articles/{n}-x'>Article {n}</a></h2><p>Short teaser of article {n}.</p></div>" for n in range(8))
+     + "</body></html>", "listing"),
+    ("<html><body><h1>Only a title</h1><p>Too short.</p></body></html>", "no article text"),
+    ("<html><body><p>" + "words " * 200 + "</p></body></html>", "no title"),
+])
+def test_non_article_pages_say_why(page, reason):
+    with pytest.raises(NotAnArticle, match=reason):
+        parse_article(page)
+
+
+def test_article_url_patterns_of_listing_and_issue_pages_are_not_articles():
+    with pytest.raises(NotAnArticle, match="issue"):
+        parse_article(html5_page(), url="https://www.thecarlatreport.com/newsletter-issue/tcprv42n5")
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n", "", b"\x00\x01\x02\x03" * 100, b"%PDF-1.4 binary",
+                                  b"just some text, no markup at all"])
+def test_empty_binary_and_markupless_input_is_not_an_article(data):
+    with pytest.raises(NotAnArticle):
+        parse_article(data)
+
+
+def test_invalid_utf8_bytes_still_parse():
+    raw = html5_page().encode("utf-8").replace(b"Invented sentence number 1 ", b"Invented \xff\xfe sentence number 1 ")
+    article = parse_article(raw, url=URL)
+    assert article.title == "Sleep Restriction for Bipolar Depression"
+
+
+def test_input_over_the_cap_is_refused_before_parsing():
+    with pytest.raises(InputTooLarge):
+        parse_article(b" " * (MAX_INPUT_BYTES + 1))
+
+
+def test_non_html_content_type_is_refused():
+    with pytest.raises(NotAnArticle, match="application/pdf"):
+        parse_article(html5_page(), url=URL, headers={"Content-Type": "application/pdf"})
+
+
+def test_parse_capture_uses_the_captures_url_and_charset():
+    page = html5_page(body="<p>Café “quoted”.</p>" + prose(3)).replace('<meta charset="utf-8">', "")
+    capture = Capture(URL, 200, {"content-type": "text/html; charset=windows-1252"},
+                      page.encode("cp1252"), "2026-11-28T00:00:00Z")
+    article = parse_capture(capture)
+    assert article.url == URL and article.body.startswith("Café “quoted”.")
+    with pytest.raises(NotAnArticle, match="404"):
+        parse_capture(Capture(URL, 404, {}, b"<html></html>", "2026-11-28T00:00:00Z"))
+
+
+def test_discover_links_absolute_deduplicated_in_order_without_fragments():
+    page = ('<html><body><a href="/articles/1-a#x">a</a><a href="mailto:x@y.z">m</a>'
+            '<a href="newsletters/child-psychiatry?page=2">c</a><a href="/articles/1-a">again</a>'
+            '<a href="javascript:void(0)">j</a><a href="https://twitter.com/x">t</a></body></html>')
+    assert discover_links(page, "https://www.thecarlatreport.com/newsletters/") == [
+        "https://www.thecarlatreport.com/articles/1-a",
+        "https://www.thecarlatreport.com/newsletters/newsletters/child-psychiatry?page=2",
+        "https://twitter.com/x"]
+    assert discover_links(b"", "https://www.thecarlatreport.com/") == []
+
+
+@pytest.mark.parametrize("url,kind", [
+    ("https://www.thecarlatreport.com/articles/1234-is-ketamine-just-another-opiate", "article"),
+    ("https://thecarlatreport.com/newsletter-issue/tcprv37n1", "issue"),
+    ("https://www.thecarlatreport.com/newsletters/general-psychiatry?page=1", "listing"),
+    ("https://www.thecarlatreport.com/newsletters/general-psychiatry", "listing"),
+    ("https://www.thecarlatreport.com/store/books", None),
+    ("https://www.thecarlatreport.com/articles/", None),
+    ("https://elsewhere.example/articles/1234-x", None),
+])
+def test_site_profile_classifies_urls(url, kind):
+    assert carlat.classify(url) == kind
+
+
+def test_site_profile_article_ids_and_start_urls():
+    assert carlat.article_id("https://www.thecarlatreport.com/articles/1234-slug?x=1") == 1234
+    assert carlat.article_id("https://www.thecarlatreport.com/store") is None
+    assert all(carlat.classify(url) == "listing" for url in carlat.START_URLS)
