@@ -30,7 +30,7 @@ class CrawlConfig:
     # Politeness.
     user_agent: str = DEFAULT_USER_AGENT
     delay: float = 1.0  # seconds between two requests to one host; robots Crawl-delay may raise it
-    jitter: float = 0.05  # up to this fraction of `delay` is ADDED at random; never subtracted
+    jitter: float = 0.02  # up to this fraction of `delay` is ADDED at random; never subtracted
     concurrency: int = 4  # worker threads; requests to one host stay `delay` apart regardless
     # Network.
     connect_timeout: float = 10.0

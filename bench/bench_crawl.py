@@ -1,0 +1,190 @@
+"""Crawl speed and politeness, measured side by side against local servers (loopback only).
+
+1. throughput: delay 0, concurrency N, 50 ms latency per response -> pages/s vs N / 0.05
+   (a) listing pages (fetch + link discovery + capture + queue: the crawler's own cost)
+   (b) small article pages (the same plus parse + store: CPU-bound on a small machine)
+2. politeness: delay d on 3 hosts at once -> per-host rate vs 1/d, and the smallest gap seen
+3. incremental: re-crawl of an unchanged 500-page site -> bytes vs the first crawl
+4. memory: peak RSS of a 10k-page crawl (in a child process)
+
+Run with `make bench` (bench/run.py) or `python bench/bench_crawl.py`.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from archiver.archive import Archive  # noqa: E402
+from archiver.config import CrawlConfig  # noqa: E402
+from archiver.crawl import crawl  # noqa: E402
+from archiver.demo import Page, SiteServer  # noqa: E402
+
+TEMPLATE = ROOT / "tests" / "fixtures" / "pages" / "tcpr-expert-qa.html"
+TEMPLATE_ID = "1843-expert-qa-getting-started-with-cbt-for-insomnia"
+TEMPLATE_TITLE = "Expert Q&amp;A: Getting Started With CBT for Insomnia"
+LATENCY = 0.05
+ROBOTS = Page(b"User-agent: *\nDisallow: /cart\n", "text/plain")
+
+
+def small_article_template() -> str:
+    """The fixture article's head metadata and article block, without the site chrome (~5 KB)."""
+    lines = TEMPLATE.read_text(encoding="utf-8").split("\n")
+    page = "\n".join(lines[0:4] + lines[10:16] + lines[23:24] + ["</head><body>"] + lines[105:145]
+                     + ["</div></body></html>"])
+    return re.sub(r'href="/articles/(?!1843)[^"]*"', 'href="#"', page)
+
+
+def article_page(template: str, number: int) -> tuple[str, Page]:
+    slug = f"{number}-synthetic-article-{number}"
+    html = template.replace(TEMPLATE_ID, slug).replace(TEMPLATE_TITLE, f"Synthetic article {number}")
+    return f"/articles/{slug}", Page(html.encode())
+
+
+def listing(paths: list[str]) -> Page:
+    items = "".join(f'<li><a href="{p}">{p}</a></li>' for p in paths)
+    return Page(f"<html><head><title>Listing</title></head><body><ul>{items}</ul></body></html>".encode())
+
+
+def site(articles: int, listings: int, first_id: int = 10_000) -> dict[str, Page]:
+    """`listings` listing pages (page 0 links every other page, like pagination) sharing
+    `articles` small article pages between them."""
+    template = small_article_template()
+    pages = {"/robots.txt": ROBOTS}
+    article_paths = []
+    for n in range(articles):
+        path, page = article_page(template, first_id + n)
+        pages[path] = page
+        article_paths.append(path)
+    base = "/newsletters/general-psychiatry"
+    listing_paths = [base] + [f"{base}?page={k}" for k in range(1, listings)]
+    share = max(1, -(-articles // listings)) if articles else 0
+    for k, path in enumerate(listing_paths):
+        links = (listing_paths[1:] if k == 0 else []) + article_paths[k * share:(k + 1) * share]
+        pages[path] = listing(links)
+    return pages
+
+
+def run_crawl(servers: list[SiteServer], db: Path, **settings):
+    config = CrawlConfig(**{"delay": 0, "jitter": 0, "concurrency": 4, "retries": 1, "db": str(db),
+                            "warc_dir": str(db.parent / "warc"), **settings})
+    urls = [server.url("/newsletters/general-psychiatry") for server in servers]
+    with Archive(db) as archive:
+        started = time.monotonic()
+        report = crawl(urls, archive, config)
+        return report, time.monotonic() - started
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "BELOW TARGET"
+
+
+def bench_throughput(tmp: Path, concurrency: int, articles: int, listings: int, label: str) -> bool:
+    with SiteServer(site(articles, listings), latency=LATENCY) as server:
+        report, seconds = run_crawl([server], tmp / f"throughput-{label}.db", concurrency=concurrency)
+    pages = report.requests
+    rate = pages / seconds
+    ideal = concurrency / LATENCY
+    ok = rate >= 0.9 * ideal
+    print(f"  {label:<28} N={concurrency}: {pages} pages in {seconds:5.2f} s = {rate:6.1f} pages/s; "
+          f"N/0.05 = {ideal:.0f}; ratio {rate / ideal:5.1%} (target >= 90%) {verdict(ok)}")
+    return ok
+
+
+def bench_politeness(tmp: Path, delay: float = 0.2, hosts: int = 3, pages_per_host: int = 16) -> bool:
+    servers = [SiteServer(site(0, pages_per_host - 1), latency=LATENCY).start() for _ in range(hosts)]
+    try:
+        report, seconds = run_crawl(servers, tmp / "politeness.db", delay=delay, jitter=0.05,
+                                    concurrency=hosts)
+    finally:
+        for server in servers:
+            server.stop()
+    ok = True
+    for number, server in enumerate(servers, 1):
+        times = [hit.at for hit in server.hits]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        rate = (len(times) - 1) / (times[-1] - times[0])
+        fair = rate >= 0.95 / delay and min(gaps) >= delay
+        ok &= fair
+        print(f"  host {number}: {len(times)} requests, {rate:5.2f} req/s vs 1/d = {1 / delay:.2f} "
+              f"({rate * delay:5.1%}, target 95%..100%); smallest gap {min(gaps) * 1000:6.1f} ms "
+              f"(d = {delay * 1000:.0f} ms) {verdict(fair)}")
+    print(f"  all hosts together: {report.requests} pages in {seconds:.2f} s")
+    return ok
+
+
+def bench_recrawl(tmp: Path, pages: int = 500) -> bool:
+    with SiteServer(site(pages - 10, 10)) as server:
+        db = tmp / "recrawl.db"
+        first, first_s = run_crawl([server], db)
+        sent_first = sum(hit.sent for hit in server.hits)
+        server.hits.clear()
+        second, second_s = run_crawl([server], db)
+        sent_second = sum(hit.sent for hit in server.hits)
+    ratio = second.bytes_received / first.bytes_received
+    ok = ratio <= 0.05 and second.not_modified == first.requests
+    print(f"  first crawl:  {first.requests} pages, {first.bytes_received:,} bytes received "
+          f"({sent_first:,} body bytes sent) in {first_s:.1f} s; {first.new} articles new")
+    print(f"  second crawl: {second.requests} pages, {second.not_modified} not modified, "
+          f"{second.bytes_received:,} bytes received ({sent_second:,} body bytes sent) in {second_s:.1f} s")
+    print(f"  re-crawl / first crawl bytes: {ratio:.2%} (target <= 5%) {verdict(ok)}")
+    return ok
+
+
+def crawl_child(url: str, db: str) -> None:
+    config = CrawlConfig(delay=0, jitter=0, concurrency=4, retries=1, db=db,
+                         warc_dir=str(Path(db).parent / "warc-rss"))
+    with Archive(db) as archive:
+        report = crawl([url], archive, config)
+    print(f"{report.requests} {report.new}")
+
+
+def bench_memory(tmp: Path, pages: int = 10_000) -> bool:
+    with SiteServer(site(pages - 100, 100), log_headers=False) as server:
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, __file__, "--child", server.url("/newsletters/general-psychiatry"),
+             str(tmp / "rss.db")], capture_output=True, text=True)
+        seconds = time.monotonic() - started
+    if result.returncode != 0:
+        print(f"  the 10k crawl failed: {result.stderr.strip()[-500:]}")
+        return False
+    requests, new = map(int, result.stdout.split()[-2:])
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    ok = peak_mb <= 200 and requests == pages
+    print(f"  {requests} pages ({new} articles) in {seconds:.0f} s ({requests / seconds:.0f} pages/s); "
+          f"peak RSS {peak_mb:.0f} MB (target <= 200 MB) {verdict(ok)}")
+    return ok
+
+
+def main() -> bool:
+    print("bench_crawl: the crawler against local servers (loopback only)")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
+        tmp = Path(tmp)
+        print(f"1. throughput, delay 0, {LATENCY * 1000:.0f} ms latency per response")
+        results.append(bench_throughput(tmp, 8, 0, 400, "listing pages"))
+        results.append(bench_throughput(tmp, 4, 380, 20, "small article pages"))
+        print("2. politeness: delay 0.2 s per host, 3 hosts at once, 50 ms latency")
+        results.append(bench_politeness(tmp))
+        print("3. incremental re-crawl of an unchanged 500-page site")
+        results.append(bench_recrawl(tmp))
+        print("4. memory: a 10k-page crawl")
+        results.append(bench_memory(tmp))
+    print(f"bench_crawl: {sum(results)}/{len(results)} targets met")
+    return all(results)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        crawl_child(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(0 if main() else 1)

@@ -1,0 +1,334 @@
+"""The crawl end to end against a real local server (archiver.demo.SiteServer) serving the fixture
+article pages behind listing and issue pages, into a real SQLite archive in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.archive import Archive
+from archiver.config import CrawlConfig
+from archiver.crawl import Report, coverage_alarms, crawl, crawl_lock
+from archiver.demo import Page, SiteServer
+from archiver.errors import ArchiveLocked, ArchiverError
+from archiver.record import Article
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+ARTICLE_PATH = re.compile(r"^/articles/\d+")
+COOKIE_VALUE = "planted-cookie-value-7731"
+
+
+def fixture_articles() -> dict[str, tuple[bytes, dict]]:
+    """path -> (html, expected record) for every fixture article page with a URL."""
+    articles = {}
+    for meta_path in sorted(PAGES.glob("*.meta.json")):
+        meta = json.loads(meta_path.read_text())
+        expected = json.loads(meta_path.with_name(meta_path.name.replace(".meta.", ".expected.")).read_text())
+        path = re.sub(r"^https?://[^/]+", "", meta.get("url") or "")
+        if "error" in expected or not ARTICLE_PATH.match(path):
+            continue
+        html = meta_path.with_name(meta_path.name.replace(".meta.json", ".html")).read_bytes()
+        articles[path] = (html, expected)
+    return articles
+
+
+def links_page(title: str, paths: list[str]) -> Page:
+    items = "".join(f'<li><a href="{p}">{p}</a></li>' for p in paths)
+    return Page(f"<html><head><title>{title}</title></head><body><h1>{title}</h1>"
+                f"<ul>{items}</ul></body></html>".encode())
+
+
+def build_site(off_scope_url: str) -> tuple[dict[str, Page], dict[str, dict]]:
+    """A listing with pagination, an issue page, the fixture articles; every page they link to
+    that the crawler follows exists, except nothing (so a clean crawl has no failures)."""
+    articles = fixture_articles()
+    paths = sorted(articles)
+    pages = {path: Page(html) for path, (html, _) in articles.items()}
+    pages["/robots.txt"] = Page(b"User-agent: *\nDisallow: /articles/9999\n", "text/plain")
+    pages["/newsletters/general-psychiatry"] = links_page("General Psychiatry", [
+        "/newsletter-issue/tcprv19n3", "/newsletters/general-psychiatry?page=1", "/store/books",
+        off_scope_url, "/articles/9999-disallowed-by-robots#top"])
+    pages["/newsletters/general-psychiatry?page=1"] = links_page("General Psychiatry, page 2", paths[:3])
+    pages["/newsletter-issue/tcprv19n3"] = links_page("Issue", paths[3:])
+    # Every other listing / issue page the fixture articles link to, so no link is dangling.
+    linked = set()
+    for html, _ in articles.values():
+        linked |= set(re.findall(rb'href="(/newsletter(?:s|-issue)/[^"?#]+)"', html))
+    for path in sorted(p.decode() for p in linked):
+        pages.setdefault(path, links_page(path, []))
+    linked_articles = set()
+    for html, _ in articles.values():
+        linked_articles |= {p.decode() for p in re.findall(rb'href="(/articles/\d+[^"?#]*)"', html)}
+    for path in sorted(linked_articles - set(pages)):
+        pages[path] = Page(b"<html><body>gone</body></html>", status=410)
+    return pages, {path: expected for path, (_, expected) in articles.items()}
+
+
+@pytest.fixture
+def site():
+    with SiteServer({}) as other:
+        pages, expected = build_site(other.url("/articles/1-elsewhere"))
+        with SiteServer(pages) as server:
+            server.expected = expected
+            server.other = other
+            yield server
+
+
+def config(tmp_path, **settings) -> CrawlConfig:
+    base = dict(delay=0, jitter=0, concurrency=3, retries=1, backoff=0.01, timeout=5,
+                db=str(tmp_path / "archive.db"), warc_dir=str(tmp_path / "warc"))
+    return CrawlConfig(**{**base, **settings})
+
+
+def run(site, tmp_path, **settings) -> Report:
+    cfg = config(tmp_path, **settings)
+    with Archive(cfg.db) as archive:
+        return crawl([site.url("/newsletters/general-psychiatry")], archive, cfg)
+
+
+def archived(tmp_path) -> dict[str, dict]:
+    with Archive(tmp_path / "archive.db") as archive:
+        return {a.canonical_url: a.to_dict() for a in archive.iter_articles()}
+
+
+def query(tmp_path, sql):
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def article_paths(site) -> list[str]:
+    return [p for p in site.paths() if ARTICLE_PATH.match(p)]
+
+
+def test_first_crawl_archives_every_article_politely_and_in_scope(site, tmp_path):
+    report = run(site, tmp_path)
+    expected = site.expected
+    stored = archived(tmp_path)
+    assert report.new == len(expected) == len(stored)
+    assert sorted(r["title"] for r in stored.values()) == sorted(r["title"] for r in expected.values())
+    gone = [p for p, page in site.pages.items() if page.status == 410]
+    assert report.failed == len(gone)
+    assert all(reason == "HTTP 410" for _, reason in report.failures)
+    # Scope and robots: nothing off-scope, nothing disallowed, nothing the profile does not follow.
+    assert site.other.hits == []
+    assert "/articles/9999-disallowed-by-robots" not in site.paths()
+    assert "/store/books" not in site.paths()
+    assert report.blocked == 1
+    # Each page exactly once; robots.txt first.
+    assert site.paths()[0] == "/robots.txt"
+    assert len(site.paths()) == len(set(site.paths()))
+    assert report.articles_parsed == len(expected)
+    assert report.coverage()["title"] == 1.0
+    assert query(tmp_path, "SELECT count(*) FROM captures")[0][0] == report.fetched
+
+
+def test_second_crawl_is_all_not_modified_and_writes_nothing(site, tmp_path):
+    first = run(site, tmp_path)
+    captures = query(tmp_path, "SELECT count(*) FROM captures")[0][0]
+    site.hits.clear()
+    second = run(site, tmp_path)
+    assert second.not_modified == first.fetched - first.failed
+    assert (second.fetched - second.failed, second.new, second.changed) == (0, 0, 0)
+    assert query(tmp_path, "SELECT count(*) FROM captures")[0][0] == captures + second.fetched
+    for hit in site.hits:
+        if hit.path != "/robots.txt" and hit.status != 410:
+            assert hit.headers.get("If-None-Match"), hit.path
+            assert hit.status == 304
+    assert second.bytes_received < first.bytes_received / 10
+    assert "not modified    " + str(second.not_modified) in second.format()
+
+
+def test_changed_article_is_stored_as_a_new_version(site, tmp_path):
+    run(site, tmp_path)
+    path = next(p for p in site.expected if p != "/articles/1866-augmenting-ssris-with-pramipexole-a-closer-look")
+    original = site.pages[path].body
+    site.pages[path] = Page(original.replace(b"</p>", b" An added sentence.</p>", 1))
+    assert site.pages[path].body != original
+    report = run(site, tmp_path)
+    assert (report.changed, report.new, report.fetched - report.failed) == (1, 0, 1)
+    assert query(tmp_path, "SELECT count(*) FROM article_versions")[0][0] == 1
+
+
+def test_failures_are_reported_and_retried_next_run(site, tmp_path):
+    path = sorted(site.expected)[0]
+    good = site.pages[path]
+    site.pages[path] = Page(b"overloaded", status=503, headers=(("Retry-After", "0"),))
+    report = run(site, tmp_path, retries=2)
+    assert [path in url for url, _ in report.failures].count(True) == 1
+    reason = next(r for url, r in report.failures if url.endswith(path))
+    assert reason == "HTTP 503 (after 3 attempts)"
+    assert query(tmp_path, f"SELECT state, attempts FROM crawl_queue WHERE url LIKE '%{path}'") == [("failed", 1)]
+    site.pages[path] = good
+    report = run(site, tmp_path)
+    assert report.new == 1
+    assert len(archived(tmp_path)) == len(site.expected)
+
+
+def test_max_pages_stops_and_the_next_run_continues(site, tmp_path):
+    first = run(site, tmp_path, max_pages=4)
+    assert first.requests == 4
+    assert len(archived(tmp_path)) < len(site.expected)
+    run(site, tmp_path)
+    assert len(archived(tmp_path)) == len(site.expected)
+
+
+def crawl_command(site, tmp_path, *extra):
+    return [sys.executable, "-c", "from archiver.cli import main; main()", "crawl",
+            site.url("/newsletters/general-psychiatry"), "--db", str(tmp_path / "archive.db"),
+            "--warc-dir", str(tmp_path / "warc"), "--retries", "1", "--backoff", "0.01", *extra]
+
+
+def test_kill_9_mid_crawl_then_resume_loses_and_duplicates_nothing(site, tmp_path):
+    process = subprocess.Popen(crawl_command(site, tmp_path, "--delay", "0.1", "--concurrency", "1"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while len(article_paths(site)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_after = len(article_paths(site))
+    assert 4 <= killed_after < len(site.expected)
+    before = len(archived(tmp_path))
+    assert 0 < before < len(site.expected)
+    result = subprocess.run(crawl_command(site, tmp_path, "--delay", "0"), capture_output=True, text=True)
+    assert "resumed after an interruption" in result.stdout
+    stored = archived(tmp_path)
+    assert len(stored) == len(site.expected)
+    # Only the page in flight at the kill (if any) is fetched twice.
+    assert len(article_paths(site)) - len(set(article_paths(site))) <= 1
+    assert query(tmp_path, "PRAGMA integrity_check") == [("ok",)]
+    assert query(tmp_path, "SELECT count(*) - count(DISTINCT canonical_url) FROM articles") == [(0,)]
+    # Same result as an uninterrupted crawl.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    run(site, fresh)
+    volatile = {"url"}
+    strip = lambda records: {k: {f: v for f, v in r.items() if f not in volatile} for k, r in records.items()}
+    uninterrupted, resumed = strip(archived(fresh)), strip(stored)
+    differing = {(key, f) for key in uninterrupted for f in uninterrupted[key]
+                 if uninterrupted[key][f] != resumed[key][f]}
+    assert differing == set()
+
+
+def test_a_second_crawl_on_the_same_archive_exits_75_at_once(site, tmp_path):
+    db = tmp_path / "archive.db"
+    with crawl_lock(db):
+        started = time.monotonic()
+        result = subprocess.run(crawl_command(site, tmp_path), capture_output=True, text=True)
+        assert result.returncode == 75
+        assert time.monotonic() - started < 10
+        assert result.stderr.startswith("error: another crawl is running on")
+        assert len(result.stderr.strip().splitlines()) == 1
+        with Archive(db) as archive, pytest.raises(ArchiveLocked):
+            crawl([site.url("/newsletters/general-psychiatry")], archive, config(tmp_path))
+    assert site.hits == []
+    assert run(site, tmp_path).new == len(site.expected)  # released: the next crawl runs
+
+
+def test_cookies_reach_the_server_but_no_file_we_write(site, tmp_path):
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text(f"# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tSESS\t{COOKIE_VALUE}\n")
+    log = tmp_path / "crawl.log"
+    result = subprocess.run(crawl_command(site, tmp_path, "--cookies", str(cookies), "--log", str(log),
+                                          "--delay", "0"), capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr  # the 410 pages
+    assert all(COOKIE_VALUE in hit.headers.get("Cookie", "") for hit in site.hits)
+    outputs = [result.stdout, result.stderr, log.read_text()]
+    assert log.read_text().count(" 200 ") >= len(site.expected)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != cookies]
+    assert any(p.suffix == ".gz" for p in written)
+    for path in written:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            import gzip
+            data = gzip.decompress(data)
+        assert COOKIE_VALUE.encode() not in data, path
+    assert all(COOKIE_VALUE not in text for text in outputs)
+
+
+def test_warc_holds_a_request_and_response_for_every_download(site, tmp_path):
+    report = run(site, tmp_path)
+    uris = []
+    for path in sorted((tmp_path / "warc").glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            uris += [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(stream)
+                     if r.rec_type == "response"]
+    assert len(uris) == report.fetched + 1  # + robots.txt
+    files = sorted((tmp_path / "warc").iterdir())
+    site.pages["/newsletters/general-psychiatry"] = links_page("Changed listing", [])
+    assert run(site, tmp_path, warc=False).fetched == 1
+    assert sorted((tmp_path / "warc").iterdir()) == files
+
+
+def test_coverage_alarm_when_a_field_disappears(site, tmp_path):
+    run(site, tmp_path)
+    for path in site.expected:
+        html = site.pages[path].body
+        html = re.sub(rb'<a[^>]*href="/keywords/[^"]*"[^>]*>.*?</a>', b"", html, flags=re.S)
+        html = re.sub(rb'<meta[^>]*name="keywords"[^>]*>', b"", html)
+        site.pages[path] = Page(html)
+    result = subprocess.run(crawl_command(site, tmp_path, "--delay", "0"), capture_output=True, text=True)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert re.search(r"ALARM: keywords found in \d+% of articles, usually 9\d%", result.stdout)
+    assert result.stderr.startswith("error: field coverage fell: keywords")
+    alarm = query(tmp_path, "SELECT alarm FROM crawl_runs ORDER BY id DESC LIMIT 1")[0][0]
+    assert alarm.startswith("keywords")
+
+
+def test_coverage_alarm_needs_history_and_enough_articles():
+    cfg = CrawlConfig(coverage_drop=0.3, coverage_min_articles=2)
+    good, bad = Report(), Report()
+    for _ in range(4):
+        good.count_article(Article(title="T", keywords=["k"], body="b"))
+        bad.count_article(Article(title="T", body="b"))
+    assert coverage_alarms(bad, [], cfg) == []
+    alarms = coverage_alarms(bad, [good.to_dict()], cfg)
+    assert len(alarms) == 1 and alarms[0].startswith("keywords found in 0% of articles, usually 100%")
+    few = Report()
+    few.count_article(Article(title="T"))
+    assert coverage_alarms(few, [good.to_dict()], cfg) == []
+
+
+def test_bad_usage_is_one_line_and_exit_2(tmp_path):
+    base = [sys.executable, "-c", "from archiver.cli import main; main()", "crawl", "--db", str(tmp_path / "a.db")]
+    bad_config = tmp_path / "archiver.toml"
+    bad_config.write_text("delya = 1\n")
+    for extra, message in (
+        (["ftp://example.org/x"], "not an http(s) URL"),
+        (["--config", str(bad_config), "http://127.0.0.1:9/"], "unknown key 'delya'"),
+        (["--concurrency", "0", "http://127.0.0.1:9/"], "concurrency must be at least 1"),
+        (["--cookies", str(tmp_path / "none.txt"), "http://127.0.0.1:9/"], "no such cookies file"),
+    ):
+        result = subprocess.run(base + extra, capture_output=True, text=True)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: ") and message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    with pytest.raises(ArchiverError):
+        crawl(["file:///etc/passwd"], None, CrawlConfig())
+
+
+def test_rows_of_hosts_outside_this_crawls_scope_wait_untouched(site, tmp_path):
+    run(site, tmp_path)
+    with SiteServer(dict(site.pages)) as mirror:  # the same site on another port: another host
+        cfg = config(tmp_path)
+        with Archive(cfg.db) as archive:
+            report = crawl([mirror.url("/newsletters/general-psychiatry")], archive, cfg)
+        assert report.failed == len([p for p in site.pages.values() if p.status == 410])
+        assert all(hit.port == mirror.port for hit in mirror.hits)
+    # Same canonical URLs: nothing new archived (a page without one is keyed by its URL).
+    assert report.changed == 0 and report.new + report.unchanged == len(site.expected)
+    local_keys = [key for key in archived(tmp_path) if key.startswith(site.base_url)]
+    assert report.new == len(local_keys) < len(site.expected) / 2
+    site.hits.clear()
+    assert run(site, tmp_path).not_modified > 0
+    assert not any(reason.startswith("out of scope") for _, reason in report.failures)
