@@ -5,14 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 SEED = PAGES / "tcpr-ketamine-opiate.html"
 SEED_URL = "https://www.thecarlatreport.com/articles/1227-is-ketamine-just-another-opiate"
-
-
-
 
 
 def run(*args):

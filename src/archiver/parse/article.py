@@ -84,14 +84,14 @@ def extract(root: etree._Element, url: str | None) -> Article:
     base = data.base_url or url
     ld = data.article or {}
     found = Found()
-    remove_invisible(root)
+    marks = remove_invisible(root)
 
-    container, container_how = article_container(root)
+    container, container_how = article_container(root, marks)
     title_el = title_element(root, container, data)
     paywall_hint = paywall_signal(container, ld)
     page = page_labels(root, container, base)
 
-    remove_chrome(root, keep=[container, title_el])
+    remove_chrome(root, [container, title_el], marks)
     region = Region.build(root, container, title_el)
 
     structured_fields(found, data, base)

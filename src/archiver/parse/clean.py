@@ -50,13 +50,6 @@ def name_flags(names: str) -> int:
     return flags
 
 
-def _names(el) -> str:
-    cls, ident = el.get("class"), el.get("id")
-    if cls and ident:
-        return f"{cls} {ident}"
-    return cls or ident or ""
-
-
 def drop(el: etree._Element) -> None:
     """Remove an element and its content but keep the text that follows it."""
     parent = el.getparent()
@@ -72,42 +65,57 @@ def drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
-def is_hidden(el) -> bool:
-    """Hidden: the `hidden` attribute, aria-hidden, inline display:none / visibility:hidden, and
-    the class names CSS frameworks hide things with (incl. slick's cloned carousel slides)."""
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-        return True
-    style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
-        return True
-    names = _names(el)
-    return bool(names) and bool(name_flags(names) & HIDDEN)
+def remove_invisible(root: etree._Element) -> Marks:
+    """Drop what a browser never shows, and note chrome and container candidates on the way.
 
-
-def remove_invisible(root: etree._Element) -> None:
-    doomed = []
-    for el in root.iter():
+    One walk with plain attribute reads and a cache per class string: the per-element cost
+    here is most of the parser's own time."""
+    doomed, marks = [], Marks()
+    walker = etree.iterwalk(root, events=("start",))
+    for _event, el in walker:
         tag = el.tag
-        if not isinstance(tag, str):
+        if tag.__class__ is not str:  # comments, processing instructions
             doomed.append(el)
-        elif tag in _INVISIBLE_TAGS:
+            continue
+        if tag in _INVISIBLE_TAGS:
             if tag != "script" or "ld+json" not in (el.get("type") or ""):
                 doomed.append(el)
-        elif tag not in ("html", "body") and is_hidden(el):
+                walker.skip_subtree()
+            continue
+        attributes = el.items()
+        if not attributes:
+            if tag in _CHROME_TAGS:
+                marks.chrome.append(el)
+            elif tag in ("article", "main"):
+                marks.containers.append(el)
+            continue
+        names, hidden, role, semantic = "", False, None, False
+        for name, value in attributes:
+            if name == "class" or name == "id":
+                names = f"{names} {value}" if names else value
+            elif name == "hidden" or (name == "aria-hidden" and value == "true"):
+                hidden = True
+            elif name == "style":
+                hidden = hidden or bool(_HIDDEN_STYLE.search(value))
+            elif name == "role":
+                role = value
+            elif (name == "itemprop" and value == "articleBody") or (name == "itemtype" and "Article" in value):
+                semantic = True
+        flags = name_flags(names) if names else 0
+        if (hidden or flags & HIDDEN) and tag not in ("html", "body"):
             doomed.append(el)
+            walker.skip_subtree()
+            continue
+        if tag in _CHROME_TAGS or flags & CHROME or role in _CHROME_ROLES:
+            marks.chrome.append(el)
+        if flags & CONTAINER or semantic or role == "main" or tag in ("article", "main"):
+            marks.containers.append(el)
     for el in doomed:
         drop(el)
+    return marks
 
 
-def _is_chrome(el) -> bool:
-    tag = el.tag
-    if tag in _CHROME_TAGS or el.get("role") in _CHROME_ROLES:
-        return True
-    names = _names(el)
-    return bool(names) and bool(name_flags(names) & CHROME)
-
-
-def remove_chrome(root: etree._Element, keep: list[etree._Element]) -> None:
+def remove_chrome(root: etree._Element, keep: list[etree._Element], marks: Marks) -> None:
     """Drop navigation, sidebars, share/subscribe/author boxes — never anything in `keep`, nor
     an ancestor of it (a theme may call its page wrapper "has-sidebar"), nor the `header` of an
     article that holds its title."""
@@ -117,8 +125,7 @@ def remove_chrome(root: etree._Element, keep: list[etree._Element]) -> None:
             protected.add(el)
             protected.update(el.iterancestors())
     inside_keep = [el for el in keep if el is not None]
-    chrome = [el for el in root.iter() if isinstance(el.tag, str) and _is_chrome(el)]
-    for el in chrome:
+    for el in marks.chrome:
         if el in protected or el.tag in _NEVER_CHROME or el.getparent() is None:
             continue
         if el.tag == "header" and any(_contains(k, el) for k in inside_keep):
@@ -134,23 +141,7 @@ def _contains(ancestor: etree._Element, el: etree._Element) -> bool:
 
 # ------------------------------------------------------------------ the article container
 
-def _candidates(root) -> list:
-    """Elements the templates or HTML semantics mark as the article (or its body)."""
-    found = []
-    for el in root.iter():
-        tag = el.tag
-        if tag in ("article", "main") or el.get("role") == "main" \
-                or el.get("itemprop") == "articleBody" or "Article" in (el.get("itemtype") or ""):
-            found.append(el)
-        elif isinstance(tag, str):
-            names = el.get("class")
-            if names and name_flags(names) & CONTAINER:
-                found.append(el)
-    return found
-
-
-_PROSE_TEXT = etree.XPath(
-    "//text()[not(ancestor::a)][string-length(normalize-space(.)) > 40]")
+_PROSE_TEXT = etree.XPath("//text()[not(ancestor::a)][string-length(normalize-space(.)) > 40]")
 _INLINE = frozenset("a abbr b bdi bdo cite code data dfn em font i kbd mark q s samp small span "
                     "strong sub sup time u var label".split())
 
@@ -192,13 +183,13 @@ def densest_block(root: etree._Element) -> etree._Element | None:
     return max(scores, key=scores.get)
 
 
-def article_container(root: etree._Element) -> tuple[etree._Element | None, str]:
+def article_container(root: etree._Element, marks: Marks) -> tuple[etree._Element | None, str]:
     """(container, strategy): among the template's and semantic containers, the innermost one
     that still holds most (70%) of the prose of the richest one — so <main> with a sidebar
     loses to the article inside it; with no such markup, the densest text block. The result is
     widened to an enclosing <article>, so the article's own header and footer (byline,
     keywords) come with it."""
-    scored = [(prose_length(el), el) for el in _candidates(root)]
+    scored = [(prose_length(el), el) for el in marks.containers]
     scored = [(score, el) for score, el in scored if score > 0]
     best, strategy = None, "container markup"
     if scored:
