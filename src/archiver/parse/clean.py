@@ -65,6 +65,14 @@ def drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
+class Marks:
+    """What the first pass over the page noticed, so later steps need not walk it again."""
+
+    def __init__(self):
+        self.chrome: list = []  # navigation, sidebars, share/author boxes (removed later)
+        self.containers: list = []  # elements marked as the article or its body
+
+
 def remove_invisible(root: etree._Element) -> Marks:
     """Drop what a browser never shows, and note chrome and container candidates on the way.
 
