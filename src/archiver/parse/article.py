@@ -579,13 +579,11 @@ def _label_kind(text: str) -> bool:
 def _label_nodes(root):
     """(element holding the text, text) for text nodes that may be labels, in page order."""
     for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
         text = el.text
-        if text and _label_kind(text):
+        if text and ("Carlat" in text or "disclosed" in text or len(text) < 120) and _label_kind(text):
             yield el, text
         text = el.tail
-        if text and _label_kind(text):
+        if text and ("Carlat" in text or "disclosed" in text or len(text) < 120) and _label_kind(text):
             parent = el.getparent()
             if parent is not None:
                 yield parent, text
@@ -707,10 +705,10 @@ def paywall_signal(container, ld: dict) -> str | None:
     prompt box is often called "subscribe-…")."""
     if container is None:
         return None
-    for el in container.iter():
-        if isinstance(el.tag, str) and PAYWALL_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+    for el in container.xpath(".//*[@class or @id]"):
+        if PAYWALL_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
             return "paywall markup"
-    for node in container.xpath(".//text()[contains(translate(.,'SUBCRIE','subcrie'),'subscri')]"):
+    for node in container.xpath(".//text()[contains(., 'ubscri')]"):
         if PAYWALL.search(_block_text(node.getparent()) if node.getparent() is not None else str(node)):
             return "paywall prompt text"
     if ld.get("isAccessibleForFree") in (False, "False", "false"):

@@ -10,7 +10,7 @@ from archiver.record import Author, Citation
 # ---------------------------------------------------------------- whitespace
 
 _SPACES = re.compile(r"\s+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\ufeff\u00ad\u2060"))
+_INVISIBLE = re.compile("[\u200b\u200c\ufeff\u00ad\u2060]")  # zero-width, soft hyphen
 
 
 def collapse(text: str | None) -> str:
@@ -20,7 +20,7 @@ def collapse(text: str | None) -> str:
     """
     if not text:
         return ""
-    return _SPACES.sub(" ", text.translate(_INVISIBLE)).strip()
+    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
 def word_count(text: str | None) -> int:
