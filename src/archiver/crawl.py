@@ -11,6 +11,7 @@ off one archive: the second raises `ArchiveLocked` (exit 75) at once.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import logging
 import os
@@ -31,7 +32,8 @@ from archiver.record import Article, Capture
 
 log = logging.getLogger("archiver.crawl")
 
-HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+SNIFFED_TYPES = {"", "application/octet-stream", "text/plain", "binary/octet-stream"}
 COVERAGE_FIELDS = ("title", "authors", "published", "newsletter", "category", "issue", "citation",
                    "study_type", "disclosure", "body", "keywords")
 STORED_FAILURES = 500  # failures kept in the run's stored report; the count is always exact
@@ -176,8 +178,13 @@ def kind_of(url: str) -> str | None:
 
 
 def is_html(capture: Capture) -> bool:
-    if capture.content_type in HTML_TYPES:
-        return capture.content_type != "" or capture.body.lstrip()[:1] == b"<"
+    """HTML by its Content-Type; or, under a missing or generic one (servers do send HTML as
+    application/octet-stream), by its first bytes."""
+    if capture.content_type in HTML_TYPES - {""}:
+        return True
+    if capture.content_type in SNIFFED_TYPES:
+        head = capture.body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        return head.startswith((b"<!doctype html", b"<html", b"<!--", b"<head"))
     return False
 
 
@@ -194,6 +201,8 @@ def process_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
     capture = result.capture
     if capture.status != 200 or not is_html(capture):
         return result
+    if capture.content_type not in HTML_TYPES:  # sniffed: let the parser see it as HTML
+        capture = dataclasses.replace(capture, headers={**capture.headers, "content-type": "text/html"})
     try:
         result.links = discover_links(capture.body, capture.url, capture.headers)
     except Exception as exc:  # one bad page never stops a batch
