@@ -178,11 +178,9 @@ class Archive:
 
     def load(self, articles: Iterable[Article], seen_at: str | None = None) -> Counter:
         """Store many articles in one transaction; a Counter of the outcomes."""
-        outcomes: Counter = Counter()
         with self.transaction():
             writer = Writer(self.db, utc_now(), bulk=True)
-            for article in articles:
-                outcomes[writer.store(article, None, seen_at)[0]] += 1
+            outcomes = writer.store_many(articles, seen_at)
             writer.finish()
         return outcomes
 

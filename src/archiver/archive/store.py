@@ -11,9 +11,14 @@ rollback restores them as well, so no other connection ever sees the archive wit
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import fields as dataclass_fields
+from itertools import islice
 
 from sqlite_utils import Database
 
@@ -29,6 +34,8 @@ RECORD_FIELDS = ("url", "canonical_url", "article_id", "title", "authors", "publ
 # The hand-written conversion below is 5x faster than dataclasses.asdict; it is only used
 # while Article has exactly the fields it knows.
 FAST_RECORD = tuple(f.name for f in dataclass_fields(Article) if f.name != "provenance") == RECORD_FIELDS
+HASHED_FIELDS = tuple(f for f in RECORD_FIELDS if f not in VOLATILE_FIELDS and f != "body")
+ISSUE_POSITION = HASHED_FIELDS.index("issue")
 FTS_TRIGGERS = ("articles_ai", "articles_au")
 ARTICLE_COLUMNS = (
     "canonical_url", "url", "site_article_id", "title", "published", "newsletter_id", "issue_id",
@@ -79,15 +86,14 @@ def without_contents(issue: dict | None) -> dict | None:
 
 
 def content_sha256(record: dict) -> str:
-    """Hash of what the article says: the record's JSON (keys sorted) without the body, then
-    the body's UTF-8 (escaping a long body as JSON would cost more than all the rest).
-    Provenance (VOLATILE_FIELDS) is left out, and so is its issue's table of contents, which
-    belongs to the issue (one copy shared by all its articles, refreshed whenever one is
-    stored): a new article in an issue does not make its siblings "changed"."""
-    content = {k: v for k, v in record.items() if k not in VOLATILE_FIELDS and k != "body"}
-    content["issue"] = without_contents(content.get("issue"))
-    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True,
-                                       separators=(",", ":")).encode("utf-8"))
+    """Hash of what the article says: the JSON array of the HASHED_FIELDS values, then the
+    body's UTF-8 (escaping a long body as JSON would cost more than all the rest). Provenance
+    (VOLATILE_FIELDS) is left out, and so is the issue's table of contents, which belongs to
+    the issue (one copy shared by all its articles, refreshed whenever one is stored): a new
+    article in an issue does not make its siblings "changed"."""
+    values = [record.get(name) for name in HASHED_FIELDS]
+    values[ISSUE_POSITION] = without_contents(values[ISSUE_POSITION])
+    digest = hashlib.sha256(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     digest.update(b"\0" + (record.get("body") or "").encode("utf-8"))
     return digest.hexdigest()
 
@@ -98,6 +104,19 @@ def changed_fields(old: dict, new: dict) -> list[str]:
         return without_contents(record.get(key)) if key == "issue" else record.get(key)
 
     return [k for k in new if k not in VOLATILE_FIELDS and comparable(old, k) != comparable(new, k)]
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Storing creates no reference cycles, but its many small dicts trigger full collections
+    that walk every object the caller holds (a list of 10k Articles): a third of a bulk load."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Writer:
@@ -115,6 +134,7 @@ class Writer:
         self.pending_keys: set[str] = set()
         self.pending_authors: list[tuple] = []
         self.pending_keywords: list[tuple] = []
+        self.known: dict[str, tuple | None] = {}  # prefetched rows of the chunk being stored
         self.reindex: set[int] = set()  # older rows changed while the triggers are away
         self.suspended: list[str] = self._suspend_fts_triggers() if bulk else []
 
@@ -176,18 +196,48 @@ class Writer:
 
     # -- storing -----------------------------------------------------------------------------
 
+    def store_many(self, articles: Iterable[Article], seen_at: str | None = None) -> Counter:
+        """Store an iterable of articles, looking up which exist a chunk at a time."""
+        outcomes: Counter = Counter()
+        iterator = iter(articles)
+        with gc_paused():
+            while chunk := list(islice(iterator, FLUSH_EVERY)):
+                self._store_chunk(chunk, seen_at, outcomes)
+        return outcomes
+
+    def _store_chunk(self, chunk: list[Article], seen_at: str | None, outcomes: Counter) -> None:
+        records = [normalised(article) for article in chunk]
+        keys = [r["canonical_url"] for r in records]
+        self.known = dict.fromkeys(keys)  # None: not archived yet
+        self.known.update(self._existing(keys))
+        for record in records:
+            outcomes[self._store(record, None, seen_at, "recrawl")[0]] += 1
+        self.known.clear()
+
+    def _existing(self, keys: list[str]) -> dict[str, tuple]:
+        rows = self.db.execute(
+            "SELECT canonical_url, id, content_sha256, issue_id FROM articles "
+            "WHERE canonical_url IN (SELECT value FROM json_each(?))", [json.dumps(keys)])
+        return {key: tuple(rest) for key, *rest in rows}
+
     def store(self, article: Article, capture_id: int | None = None, seen_at: str | None = None,
               reason: str = "recrawl") -> tuple[str, list[str]]:
         """Returns ("new" | "changed" | "unchanged", the fields that changed)."""
-        record = normalised(article)
+        return self._store(normalised(article), capture_id, seen_at, reason)
+
+    def _store(self, record: dict, capture_id: int | None, seen_at: str | None,
+               reason: str) -> tuple[str, list[str]]:
         digest = content_sha256(record)
         seen_at = seen_at or self.now
         key = record["canonical_url"]
         if key in self.pending_keys:  # the same article twice in a batch: write the first one
             self.flush()
-        row = self.db.execute(
-            "SELECT id, content_sha256, issue_id FROM articles WHERE canonical_url = ?",
-            [key]).fetchone()
+        if key in self.known:  # prefetched; good for one use, as storing may change the row
+            row = self.known.pop(key)
+        else:
+            row = self.db.execute(
+                "SELECT id, content_sha256, issue_id FROM articles WHERE canonical_url = ?",
+                [key]).fetchone()
         if row is None:
             # Buffered, with the id SQLite would give it (the transaction excludes other writers).
             article_id = self.next_id
@@ -300,19 +350,18 @@ class Writer:
 
     def _write_contents(self, issue_id: int, entries: list[dict]) -> None:
         """Replace the issue's table of contents when it differs from the stored one."""
-        wanted = [(e["title"], e["url"]) for e in entries]
         if issue_id not in self.contents:
-            self.contents[issue_id] = self.db.execute(
+            self.contents[issue_id] = [{"title": title, "url": url} for title, url in self.db.execute(
                 "SELECT title, url FROM issue_articles WHERE issue_id = ? ORDER BY position",
-                [issue_id]).fetchall()
-        if self.contents[issue_id] == wanted:
+                [issue_id])]
+        if self.contents[issue_id] == entries:
             return
         self.db.execute("DELETE FROM issue_articles WHERE issue_id = ?", [issue_id])
         self.db.conn.executemany(
             "INSERT INTO issue_articles (issue_id, position, title, url, article_id) "
             "VALUES (?, ?, ?, ?, (SELECT id FROM articles WHERE canonical_url = ?4))",
-            [(issue_id, position, title, url) for position, (title, url) in enumerate(wanted)])
-        self.contents[issue_id] = wanted
+            [(issue_id, position, e["title"], e["url"]) for position, e in enumerate(entries)])
+        self.contents[issue_id] = entries
 
     def _write_links(self, article_id: int, record: dict) -> None:
         """Buffered until flush(); article_authors/article_keywords rows only reference
