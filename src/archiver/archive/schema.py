@@ -192,3 +192,41 @@ ARTICLES_FLAT_SQL = textwrap.dedent("""\
 # version reached -> the function that upgrades the previous version to it
 MIGRATIONS = {1: create_v1}
 SCHEMA_VERSION = max(MIGRATIONS)
+
+
+ARTICLE_COLUMN_DESCRIPTIONS = {
+    "canonical_url": "The article's canonical URL (unique).",
+    "site_article_id": "The site's own article number.",
+    "published": "Publication date, YYYY-MM-DD.",
+    "study_type": "The 'Type of study:' line of research reviews, as printed.",
+    "citation_text": "The full reference of the study the article reviews.",
+    "authors_text": "Author names in byline order, joined with '; '.",
+    "keywords_text": "Keywords, joined with '; '.",
+    "paywalled": "1 when only a teaser was visible: the body is incomplete.",
+    "content_sha256": "Hash of the content; a re-crawl compares it to decide 'changed'.",
+    "first_seen": "When the article was first fetched (UTC).",
+    "last_seen": "When the article was last fetched (UTC).",
+    "capture_id": "The fetched page the current values were parsed from.",
+}
+
+
+def datasette_metadata() -> dict:
+    """Contents of datasette-metadata.json (tests keep the file equal to this)."""
+    from html import escape
+
+    tables = {name: {"title": name.replace("_", " ").capitalize(),
+                     "description": escape(text, quote=False)}
+              for name, text in TABLE_DESCRIPTIONS.items()}
+    tables["articles"].update(
+        sort_desc="published", facets=["newsletter_id", "study_type", "citation_journal"],
+        columns={k: escape(v, quote=False) for k, v in ARTICLE_COLUMN_DESCRIPTIONS.items()})
+    # A view has no FTS index of its own; point Datasette's search box at the articles index.
+    tables["articles_flat"].update(fts_table="articles_fts", fts_pk="id", sort_desc="published")
+    tables["capture_bodies"]["hidden"] = True  # compressed bytes: nothing to browse
+    return {
+        "title": "Carlat newsletter archive",
+        "description": escape("Articles of the Carlat Publishing newsletters, archived by "
+                              "`archiver`. See docs/analysts.md for the schema and example queries.",
+                              quote=False),
+        "databases": {"archive": {"tables": tables}},
+    }
