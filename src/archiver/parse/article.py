@@ -84,12 +84,12 @@ def extract(root: etree._Element, url: str | None) -> Article:
     base = data.base_url or url
     ld = data.article or {}
     found = Found()
-    marks = remove_invisible(root)
+    marks = remove_invisible(root, _label_kind)
 
     container, container_how = article_container(root, marks)
     title_el = title_element(root, container, data)
     paywall_hint = paywall_signal(container, ld)
-    page = page_labels(root, container, base)
+    page = page_labels(marks, base)
 
     remove_chrome(root, [container, title_el], marks)
     region = Region.build(root, container, title_el)
@@ -119,7 +119,6 @@ class Region:
     container: etree._Element | None
     title_el: etree._Element | None
     blocks: list[Block]
-    inside: set  # elements of the region (for "is this element the article's?")
     consumed: set = field(default_factory=set)  # template elements already read into fields
 
     @classmethod
@@ -132,17 +131,14 @@ class Region:
             if common is not None and _precedes(title_el, container, common):
                 scope = common
         blocks = blocks_of(scope)
-        inside_container = set(container.iter())
-        if scope is not container:
+        if scope is not container:  # from the title's block to the container's last block
+            inside_container = set(container.iter())
             title_nodes = set(title_el.iter())
             start = next((i for i, b in enumerate(blocks) if b.el in title_nodes), None)
             end = max((i for i, b in enumerate(blocks) if b.el in inside_container), default=None)
             blocks = blocks[start:end + 1] if start is not None and end is not None else \
                 [b for b in blocks if b.el in inside_container]
-            inside = set(scope.iter())
-        else:
-            inside = inside_container
-        return cls(scope, container, title_el, blocks, inside)
+        return cls(scope, container, title_el, blocks)
 
 
 def _is_inside(el, ancestor) -> bool:
@@ -319,8 +315,6 @@ def template_fields(found: Found, region: Region, base: str | None) -> None:
     if region.root is None:
         return
     for el in region.root.iter():
-        if el not in region.inside or not isinstance(el.tag, str):
-            continue
         name = carlat.template_field(el.get("class"))
         if not name:
             continue
@@ -576,24 +570,11 @@ def _label_kind(text: str) -> bool:
     return False
 
 
-def _label_nodes(root):
-    """(element holding the text, text) for text nodes that may be labels, in page order."""
-    for el in root.iter():
-        text = el.text
-        if text and ("Carlat" in text or "disclosed" in text or len(text) < 120) and _label_kind(text):
-            yield el, text
-        text = el.tail
-        if text and ("Carlat" in text or "disclosed" in text or len(text) < 120) and _label_kind(text):
-            parent = el.getparent()
-            if parent is not None:
-                yield parent, text
-
-
-def page_labels(root, container, base) -> PageLabels:
+def page_labels(marks, base) -> PageLabels:
     """Labels anywhere on the page (the sidebar holds the issue date and table of contents),
-    read before the sidebar is removed as chrome."""
+    noted by the first walk (`_label_kind`), read before the sidebar is removed as chrome."""
     labels = PageLabels()
-    for el, node in _label_nodes(root):
+    for el, node in marks.texts:
         text = collapse(node)
         line = _block_text(el)
         if ISSUE_DATE_LABEL.match(line) and not labels.issue_date:
@@ -620,35 +601,42 @@ def _block_text(el) -> str:
     return collapse(text_of(el)) if el is not None else ""
 
 
+def _after(label_el, scope, tags):
+    """Elements named `tags` that follow `label_el` inside `scope`, in document order."""
+    seen = False
+    for el in scope.iter():
+        if el is label_el:
+            seen = True
+        elif seen and el.tag in tags:
+            yield el
+
+
 def _toc_after(label_el, base):
-    """The list of links following a "Table Of Contents" label."""
-    lists = label_el.xpath("following::*[self::ul or self::ol or self::table][1]")
+    """The list of links following a "Table Of Contents" label (in its box or the box's box)."""
     items: list[IssueArticle] = []
-    issue_url = None
     box = label_el.getparent()
     near = box.getparent() if box is not None and box.getparent() is not None else box
-    if lists and near is not None and _is_inside(lists[0], near):
-        rows = [li for li in lists[0] if li.tag in ("li", "tr")] or [lists[0]]
+    if near is None:
+        return items, None
+    first_list = next(_after(label_el, near, ("ul", "ol", "table")), None)
+    if first_list is not None:
+        rows = [row for row in first_list.iter("li", "tr")] or [first_list]
         for row in rows:
-            links = row.xpath(".//a[@href]")
-            if not links:
-                continue
-            title = collapse(text_of(links[0]))
+            link = next(row.iter("a"), None)
+            title = collapse(text_of(link)) if link is not None and link.get("href") else ""
             if title:
-                items.append(IssueArticle(title, absolute(links[0].get("href"), base)))
+                items.append(IssueArticle(title, absolute(link.get("href"), base)))
     else:
-        for a in label_el.xpath("following::a[@href]"):
-            if near is None or not _is_inside(a, near):
-                break
-            title = collapse(text_of(a))
-            if title and not title.isupper():
-                items.append(IssueArticle(title, absolute(a.get("href"), base)))
-    if near is not None:
-        for a in near.iter("a"):
-            href = absolute(a.get("href"), base)
-            if href and carlat.classify(href) == "issue":
-                issue_url = href
-                break
+        for link in _after(label_el, near, ("a",)):
+            title = collapse(text_of(link))
+            if title and link.get("href") and not title.isupper():
+                items.append(IssueArticle(title, absolute(link.get("href"), base)))
+    issue_url = None
+    for link in near.iter("a"):
+        href = absolute(link.get("href"), base)
+        if href and carlat.classify(href) == "issue":
+            issue_url = href
+            break
     return items, issue_url
 
 

@@ -125,10 +125,24 @@ TEMPLATE_FIELDS = {
 _DRUPAL_FIELD = re.compile(r"^field-{1,2}name-(field-[a-z0-9-]+)$")
 
 
+_FIELD_CACHE: dict[str, str | None] = {}
+
+
 def template_field(class_attr: str | None) -> str | None:
     """Which field an element holds, judging by its class names (None for most elements)."""
     if not class_attr:
         return None
+    try:
+        return _FIELD_CACHE[class_attr]
+    except KeyError:
+        pass
+    if len(_FIELD_CACHE) > 20000:
+        _FIELD_CACHE.clear()
+    _FIELD_CACHE[class_attr] = found = _template_field(class_attr)
+    return found
+
+
+def _template_field(class_attr: str) -> str | None:
     for token in class_attr.split():
         token = token.lower()
         drupal = _DRUPAL_FIELD.match(token)

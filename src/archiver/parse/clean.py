@@ -71,20 +71,29 @@ class Marks:
     def __init__(self):
         self.chrome: list = []  # navigation, sidebars, share/author boxes (removed later)
         self.containers: list = []  # elements marked as the article or its body
+        self.texts: list = []  # (element holding it, text) for texts `remove_invisible` was asked to note
 
 
-def remove_invisible(root: etree._Element) -> Marks:
+def remove_invisible(root: etree._Element, notable=None) -> Marks:
     """Drop what a browser never shows, and note chrome and container candidates on the way.
 
     One walk with plain attribute reads and a cache per class string: the per-element cost
-    here is most of the parser's own time."""
+    here is most of the parser's own time. `notable(text)` picks visible texts to note (with
+    the element they belong to), so page-wide labels need no walk of their own."""
     doomed, marks = [], Marks()
+    texts = marks.texts
     walker = etree.iterwalk(root, events=("start",))
     for _event, el in walker:
         tag = el.tag
         if tag.__class__ is not str:  # comments, processing instructions
             doomed.append(el)
             continue
+        if notable is not None:
+            tail = el.tail
+            if tail and not tail.isspace() and notable(tail):  # a tail shows even when its element is hidden
+                parent = el.getparent()
+                if parent is not None:
+                    texts.append((parent, tail))
         if tag in _INVISIBLE_TAGS:
             if tag != "script" or "ld+json" not in (el.get("type") or ""):
                 doomed.append(el)
@@ -92,6 +101,10 @@ def remove_invisible(root: etree._Element) -> Marks:
             continue
         attributes = el.items()
         if not attributes:
+            if notable is not None:
+                text = el.text
+                if text and not text.isspace() and notable(text):
+                    texts.append((el, text))
             if tag in _CHROME_TAGS:
                 marks.chrome.append(el)
             elif tag in ("article", "main"):
@@ -114,6 +127,10 @@ def remove_invisible(root: etree._Element) -> Marks:
             doomed.append(el)
             walker.skip_subtree()
             continue
+        if notable is not None:
+            text = el.text
+            if text and not text.isspace() and notable(text):
+                texts.append((el, text))
         if tag in _CHROME_TAGS or flags & CHROME or role in _CHROME_ROLES:
             marks.chrome.append(el)
         if flags & CONTAINER or semantic or role == "main" or tag in ("article", "main"):

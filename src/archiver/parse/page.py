@@ -111,7 +111,7 @@ def text_of(el) -> str:
 
 def structured_data(root, url: str | None) -> Structured:
     data = Structured()
-    head_base = root.xpath("//base/@href")
+    head_base = [base.get("href") for base in root.iter("base") if base.get("href")]
     data.base_url = urljoin(url or "", head_base[0]) if head_base else url
     for meta in root.iter("meta"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop")
@@ -120,13 +120,16 @@ def structured_data(root, url: str | None) -> Structured:
         if key and content is not None:
             data.meta.setdefault(key, content)
             data.meta_all.setdefault(key, []).append(content)
-    canonical = root.xpath("//link[@href][contains(concat(' ',translate(@rel,'CANONIL','canonil'),' '),' canonical ')]/@href")
-    if canonical and canonical[0].strip():
-        data.canonical = absolute(canonical[0].strip(), data.base_url)
-    titles = root.xpath("//title")
-    if titles:
-        data.title_tag = " ".join(text_of(titles[0]).split()) or None
-    for script in root.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+    for link in root.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and (link.get("href") or "").strip():
+            data.canonical = absolute(link.get("href").strip(), data.base_url)
+            break
+    for title in root.iter("title"):
+        data.title_tag = " ".join(text_of(title).split()) or None
+        break
+    for script in root.iter("script"):
+        if "ld+json" not in (script.get("type") or "").lower():
+            continue
         for item in _json_ld_items(script.text or ""):
             types = _types(item)
             data.types |= types
