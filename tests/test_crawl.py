@@ -351,3 +351,18 @@ def test_only_html_is_parsed_and_other_types_are_kept_as_captures(site, tmp_path
     assert report.new == len(site.expected) - 2
     bodies = [row[0] for row in query(tmp_path, "SELECT size FROM capture_bodies")]
     assert len(pdf) in bodies
+
+
+def test_a_page_the_archive_refuses_is_rolled_back_and_reported_not_fatal(site, tmp_path):
+    with Archive(tmp_path / "archive.db") as archive:  # a constraint that refuses one article
+        archive.db.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.title LIKE '%Ketamine%' "
+                           "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+    report = run(site, tmp_path)
+    refused = [(url, reason) for url, reason in report.failures if "refused" in reason]
+    assert len(refused) == 1 and "ketamine" in refused[0][0]
+    assert refused[0][1] == "not stored: IntegrityError: refused by a test trigger"
+    assert report.new == len(site.expected) - 1
+    # The refused page left nothing behind but its failed queue row: no capture, no article.
+    url = refused[0][0]
+    assert query(tmp_path, f"SELECT count(*) FROM captures WHERE url = '{url}'") == [(0,)]
+    assert query(tmp_path, f"SELECT state FROM crawl_queue WHERE url = '{url}'") == [("failed",)]

@@ -11,10 +11,12 @@ off one archive: the second raises `ArchiveLocked` (exit 75) at once.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import fcntl
 import logging
 import os
+import sqlite3
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -188,19 +190,25 @@ def is_html(capture: Capture) -> bool:
     return False
 
 
-def process_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
-    """Fetch, then (HTML only) discover links and parse articles. Runs in a worker thread."""
-    from archiver.parse import discover_links, parse_capture
-
+def fetch_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
+    """Runs in a fetch thread: only the network, so the thread is free for the next request."""
     result = PageResult(item)
     try:
         result.capture = fetcher.fetch(item.url, etag=item.etag, last_modified=item.last_modified)
     except FetchError as exc:
         result.error = exc
-        return result
-    capture = result.capture
-    if capture.status != 200 or not is_html(capture):
-        return result
+    return result
+
+
+def needs_parsing(result: PageResult) -> bool:
+    return result.capture is not None and result.capture.status == 200 and is_html(result.capture)
+
+
+def parse_page(result: PageResult) -> PageResult:
+    """Runs in the parse thread: discover links, and parse article pages."""
+    from archiver.parse import discover_links, parse_capture
+
+    capture, item = result.capture, result.item
     if capture.content_type not in HTML_TYPES:  # sniffed: let the parser see it as HTML
         capture = dataclasses.replace(capture, headers={**capture.headers, "content-type": "text/html"})
     try:
@@ -215,6 +223,12 @@ def process_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
         except Exception as exc:  # a parser bug on one page is reported, not fatal
             result.parse_error = f"parser error: {type(exc).__name__}: {exc}"[:300]
     return result
+
+
+def process_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
+    """Fetch and parse one page (what the crawl does, in one call)."""
+    result = fetch_page(fetcher, item)
+    return parse_page(result) if needs_parsing(result) else result
 
 
 # -- the crawl ----------------------------------------------------------------------------------
@@ -277,35 +291,47 @@ class Crawler:
         return 2 * self.config.concurrency
 
     def _loop(self, run_id: int, totals) -> None:
-        in_flight: dict[Future, QueueItem] = {}
+        """Fetch threads only do network I/O; parsing happens on one parse thread (CPU-bound
+        under the GIL anyway) and recording on this thread, which owns the SQLite connection."""
+        fetching: dict[Future, QueueItem] = {}
+        parsing: dict[Future, QueueItem] = {}
         per_host: Counter = Counter()
         candidates: list[QueueItem] = []
         max_pages = self.config.max_pages
-        with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="fetch") as pool:
-            try:
-                while True:
-                    while len(in_flight) < self._queue_depth and not (
-                            max_pages and self.report.requests >= max_pages):
-                        item = self._pick(candidates, in_flight, per_host)
-                        if item is None:
-                            break
-                        candidates.remove(item)
-                        per_host[host_key(item.url)] += 1
-                        self.report.requests += 1
-                        in_flight[pool.submit(process_page, self.fetcher, item)] = item
-                    if not in_flight:
-                        return
-                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        item = in_flight.pop(future)
+        fetch_pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="fetch")
+        parse_pool = ThreadPoolExecutor(1, thread_name_prefix="parse")
+        try:
+            while True:
+                while len(fetching) < self._queue_depth and not (
+                        max_pages and self.report.requests >= max_pages):
+                    item = self._pick(candidates, {**fetching, **parsing}, per_host)
+                    if item is None:
+                        break
+                    candidates.remove(item)
+                    per_host[host_key(item.url)] += 1
+                    self.report.requests += 1
+                    fetching[fetch_pool.submit(fetch_page, self.fetcher, item)] = item
+                if not fetching and not parsing:
+                    return
+                done, _ = wait([*fetching, *parsing], return_when=FIRST_COMPLETED)
+                for future in done:
+                    if future in fetching:
+                        item = fetching.pop(future)
                         per_host[host_key(item.url)] -= 1
-                        self.report.seconds, self.report.bytes_received = totals()
-                        self._record(run_id, future.result())
-                        if self.progress:
-                            self.progress(self.report, len(in_flight) + len(candidates))
-            except BaseException:
+                        result = future.result()
+                        if needs_parsing(result):
+                            parsing[parse_pool.submit(parse_page, result)] = item
+                            continue
+                    else:
+                        item = parsing.pop(future)
+                        result = future.result()
+                    self.report.seconds, self.report.bytes_received = totals()
+                    self._record(run_id, result)
+                    if self.progress:
+                        self.progress(self.report, len(fetching) + len(parsing) + len(candidates))
+        finally:
+            for pool in (fetch_pool, parse_pool):
                 pool.shutdown(wait=True, cancel_futures=True)
-                raise
 
     def _pick(self, candidates: list[QueueItem], in_flight: dict, per_host: Counter) -> QueueItem | None:
         """The next URL: breadth first, preferring a host that may be asked soonest."""
@@ -329,7 +355,21 @@ class Crawler:
         return None
 
     def _record(self, run_id: int, result: PageResult) -> None:
-        """Everything one page produced, in one transaction."""
+        """Everything one page produced, in one transaction. If storing fails (a record the
+        archive refuses), the page's writes are rolled back and it is recorded as failed."""
+        before = copy.deepcopy(self.report)
+        try:
+            self._record_page(run_id, result)
+        except (ArchiverError, ValueError, TypeError, KeyError, sqlite3.IntegrityError) as exc:
+            self.report = before
+            reason = f"not stored: {type(exc).__name__}: {exc}"[:300]
+            log.error("%s: %s", result.item.url, reason)
+            with self.archive.transaction():
+                self.report.fail(result.item.url, reason)
+                self.frontier.mark_failed(result.item.url, run_id, reason)
+                self.frontier.save_report(run_id, self.report.to_dict(limit_failures=True))
+
+    def _record_page(self, run_id: int, result: PageResult) -> None:
         report, frontier, url = self.report, self.frontier, result.item.url
         with self.archive.transaction():
             if result.error is not None:
@@ -392,5 +432,7 @@ def crawl(start_urls, archive, config: CrawlConfig | None = None, *, progress=No
         crawler = Crawler(archive, config, urls, progress=progress)
         try:
             return crawler.run()
+        except sqlite3.Error as exc:  # disk full, file removed, ...: nothing half-written stays
+            raise ArchiverError(f"{archive.path}: archive write failed: {exc}") from None
         finally:
             crawler.close()
