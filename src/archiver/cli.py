@@ -356,6 +356,8 @@ def crawl(urls, db_path, config_path, allow_hosts, log_file, **settings):
     try:
         with Archive(config.db) as archive:
             report = run_crawl(list(urls), archive, config, progress=progress)
+    except KeyboardInterrupt:
+        fail("interrupted: the next crawl resumes where this one stopped", 130)
     finally:
         if bar is not None:
             bar.close()
