@@ -223,3 +223,12 @@ def test_site_profile_article_ids_and_start_urls():
     assert carlat.article_id("https://www.thecarlatreport.com/articles/1234-slug?x=1") == 1234
     assert carlat.article_id("https://www.thecarlatreport.com/store") is None
     assert all(carlat.classify(url) == "listing" for url in carlat.START_URLS)
+
+
+def test_source_newlines_are_spaces_and_br_makes_lines():
+    body = prose(3) + "<p>A paragraph wrapped\n   in the page source\nkeeps one line.</p>" \
+        + "<p>First line<br>second line</p><div>Old page text<br><br>after a double break</div>"
+    paragraphs = parse_article(html5_page(body=body), url=URL).body.split("\n\n")
+    assert "A paragraph wrapped in the page source keeps one line." in paragraphs
+    assert "First line\nsecond line" in paragraphs
+    assert paragraphs[-2:] == ["Old page text", "after a double break"]

@@ -295,6 +295,8 @@ def _ld_parts(ld: dict) -> list[dict]:
 
 def _named_authors(text: str | None) -> list[Author]:
     """Authors from a byline-like string, only if every name looks like a person's."""
+    if not text or len(text) > 300:  # a byline is short; splitting prose is wasted work
+        return []
     authors = split_byline(text)
     if authors and all(looks_like_name(a.name) for a in authors):
         return authors
@@ -633,10 +635,12 @@ def _toc_after(label_el, base):
                 items.append(IssueArticle(title, absolute(link.get("href"), base)))
     issue_url = None
     for link in near.iter("a"):
-        href = absolute(link.get("href"), base)
-        if href and carlat.classify(href) == "issue":
-            issue_url = href
-            break
+        href = link.get("href") or ""
+        if "issue" in href:  # cheap test first: most sidebar links are not issue pages
+            href = absolute(href, base)
+            if href and carlat.classify(href) == "issue":
+                issue_url = href
+                break
     return items, issue_url
 
 
@@ -741,8 +745,10 @@ def _sentences(text: str) -> list[str]:
 
 
 def _is_pure_byline(sentence: str) -> bool:
+    if len(sentence) >= 200:
+        return False
     authors = _named_authors(sentence)
-    return bool(authors) and any(a.credentials for a in authors) and len(sentence) < 200
+    return bool(authors) and any(a.credentials for a in authors)
 
 
 def build_article(found: Found, url, data: Structured, base) -> Article:

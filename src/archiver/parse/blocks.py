@@ -20,7 +20,10 @@ BLOCK_TAGS = frozenset(
     "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section "
     "summary table tbody td tfoot th thead tr ul caption html".split())
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
-_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
+# <br> is noted as a private character, not "\n": newlines in the page's source are only
+# whitespace, and must not become line breaks.
+BR = "\x1e"
+_PARAGRAPH_BREAK = re.compile(BR + r"\s*" + BR)
 _GROUP_TAGS = frozenset(("ul", "ol", "dl", "table"))
 _SKIP_TAGS = frozenset(("script", "style", "noscript", "template", "svg", "button", "select",
                         "textarea", "input", "iframe", "head", "title", "math"))
@@ -56,7 +59,10 @@ def blocks_of(root: etree._Element) -> list[Block]:
         if parts:
             # <br><br> separates paragraphs (old pages have no <p>); one <br> separates lines.
             for chunk in _PARAGRAPH_BREAK.split("".join(parts)):
-                text = "\n".join(filter(None, (collapse(line) for line in chunk.split("\n"))))
+                if BR in chunk:
+                    text = "\n".join(filter(None, (collapse(line) for line in chunk.split(BR))))
+                else:
+                    text = collapse(chunk)
                 if text and stack:
                     blocks.append(Block(text, stack[-1].tag, stack[-1],
                                         groups[0] if groups else None, link_chars))
@@ -88,7 +94,7 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 if tag in _GROUP_TAGS:
                     groups.append(el)
             elif tag == "br":
-                parts.append("\n")
+                parts.append(BR)
             elif tag == "a":
                 link_depth += 1
             if el.text:

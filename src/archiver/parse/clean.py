@@ -80,6 +80,9 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
     One walk with plain attribute reads and a cache per class string: the per-element cost
     here is most of the parser's own time. `notable(text)` picks visible texts to note (with
     the element they belong to), so page-wide labels need no walk of their own."""
+    # Scripts, styles, forms' controls: removed in C (JSON-LD has been read by now), keeping
+    # the text that follows them.
+    etree.strip_elements(root, *_INVISIBLE_TAGS, with_tail=False)
     doomed, marks = [], Marks()
     texts = marks.texts
     walker = etree.iterwalk(root, events=("start",))
@@ -94,11 +97,6 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
                 parent = el.getparent()
                 if parent is not None:
                     texts.append((parent, tail))
-        if tag in _INVISIBLE_TAGS:
-            if tag != "script" or "ld+json" not in (el.get("type") or ""):
-                doomed.append(el)
-                walker.skip_subtree()
-            continue
         attributes = el.items()
         if not attributes:
             if notable is not None:

@@ -115,8 +115,22 @@ _CREDENTIAL_STOP = re.compile(r"(?<![\w.-])([A-Za-z][\w-]*)\.(?=\s+[A-Z])")
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 
 
+_CREDENTIAL_CACHE: dict[str, str | None] = {}
+
+
 def credential(token: str) -> str | None:
     """The canonical spelling of a credential token ("M.D." -> "MD"), or None if it is not one."""
+    try:
+        return _CREDENTIAL_CACHE[token]
+    except KeyError:
+        pass
+    if len(_CREDENTIAL_CACHE) > 20000:
+        _CREDENTIAL_CACHE.clear()
+    _CREDENTIAL_CACHE[token] = found = _credential(token)
+    return found
+
+
+def _credential(token: str) -> str | None:
     token = token.strip().strip(".,;")
     if not token:
         return None
