@@ -244,7 +244,11 @@ def test_gzip_bomb_is_aborted_by_decoded_size(server):
     fetcher = make_fetcher(server, max_page_size=1_000_000)
     with pytest.raises(PageTooLarge):
         fetcher.fetch(server.url_for("/bomb"))
-    assert fetcher.fetch(server.url_for("/small.gz")).body == b"<p>fine</p>"
+    small = fetcher.fetch(server.url_for("/small.gz"))
+    assert small.body == b"<p>fine</p>"
+    # The capture holds the decoded body, and its headers say so.
+    assert "content-encoding" not in small.headers
+    assert small.headers["content-length"] == str(len(b"<p>fine</p>"))
 
 
 def test_per_host_delay_is_never_undercut_with_several_threads(server):
@@ -345,3 +349,78 @@ def test_user_agent_and_byte_counts(server):
     assert server.log[-1][0].headers["User-Agent"] == "archiver-test/1.0 (contact: a@example.org)"
     assert fetcher.requests_sent == 2  # robots.txt + the page
     assert fetcher.bytes_received > 1000
+
+
+class RawServer:
+    """A TCP server whose answers are raw bytes, for faults no HTTP library will produce.
+    Answers say `Connection: close`, as the server closes the socket after each one."""
+
+    def __init__(self, answer):
+        import socketserver
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = self.request.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                path = data.split(b" ", 2)[1].decode()
+                self.server.paths.append(path)
+                answer(self.request, path)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.paths = []
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def raw_fetcher(raw, **settings):
+    base = dict(delay=0, jitter=0, retries=1, backoff=0.01, timeout=0.3, connect_timeout=1)
+    return Fetcher(CrawlConfig(**{**base, **settings}), Scope.for_urls([raw.url("/")]))
+
+
+def test_short_body_reset_and_trickle_are_retried_then_reported():
+    import socket
+
+    def answer(sock, path):
+        if path == "/robots.txt":
+            sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        elif path == "/short":  # promises 1000 bytes, sends 10, closes
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n0123456789")
+        elif path == "/reset":  # RST in the middle of the body
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\nabc")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        elif path == "/trickle":  # never silent for a whole read timeout, never done
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n")
+            try:
+                for _ in range(200):
+                    sock.sendall(b"x")
+                    time.sleep(0.02)
+            except OSError:
+                pass
+        sock.close()
+
+    raw = RawServer(answer)
+    try:
+        fetcher = raw_fetcher(raw)
+        with pytest.raises(FetchError, match=r"connection broken mid-body \(after 2 attempts\)"):
+            fetcher.fetch(raw.url("/short"))
+        with pytest.raises(FetchError, match=r"after 2 attempts") as info:
+            fetcher.fetch(raw.url("/reset"))
+        assert info.value.retryable
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"read timeout \(after 1 attempts\)"):
+            raw_fetcher(raw, retries=0, timeout=0.05).fetch(raw.url("/trickle"))
+        assert time.monotonic() - started < 2  # bounded by 10 x the read timeout, not the server
+        assert raw.server.paths.count("/short") == 2 and raw.server.paths.count("/reset") == 2
+    finally:
+        raw.close()

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from protego import Protego
 from requests.adapters import HTTPAdapter
 
@@ -210,6 +211,22 @@ def load_cookies(path: str) -> http.cookiejar.MozillaCookieJar:
     return jar
 
 
+def _body_chunks(raw: urllib3.response.HTTPResponse, limit: int):
+    """Decoded chunks as they arrive. `read1` returns whatever one socket read brought (and
+    decompresses at most `limit` bytes of it), so a body that trickles in or inflates hugely is
+    seen chunk by chunk; `iter_content` would block until a whole 64 KiB chunk had arrived."""
+    amount = min(limit, 65536)
+    try:
+        while chunk := raw.read1(amount, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.ReadTimeout(str(exc)) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(str(exc)) from None
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError, OSError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
+
+
 class Fetcher:
     """One per crawl: a pooled requests Session plus the robots, scope and politeness state."""
 
@@ -351,7 +368,7 @@ class Fetcher:
             raise PageTooLarge(f"page larger than {max_size} bytes (Content-Length {declared})")
         deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.config.timeout
         chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=65536):
+        for chunk in _body_chunks(response.raw, max_size + 1):
             size += len(chunk)
             if size > max_size:
                 raise PageTooLarge(f"page larger than {max_size} bytes")
@@ -377,10 +394,16 @@ class Fetcher:
             response_headers=redact(raw_headers), body=body, fetched_at=utc_now_iso()))
 
     def _capture(self, url: str, response: requests.Response, body: bytes) -> Capture:
+        """The body is decoded, so the headers describe it as stored: no Content-Encoding or
+        Transfer-Encoding, and its real Content-Length."""
         headers: dict[str, str] = {}
         for name, value in response.raw.headers.items():
             name = name.lower()
+            if name in ("content-encoding", "transfer-encoding", "content-length"):
+                continue
             value = REDACTED if name in SECRET_HEADERS else value
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        if response.status_code != 304:
+            headers["content-length"] = str(len(body))
         return Capture(url=url, status=response.status_code, headers=headers, body=body,
                        fetched_at=utc_now_iso())
