@@ -232,3 +232,64 @@ def test_source_newlines_are_spaces_and_br_makes_lines():
     assert "A paragraph wrapped in the page source keeps one line." in paragraphs
     assert "First line\nsecond line" in paragraphs
     assert paragraphs[-2:] == ["Old page text", "after a double break"]
+
+
+DRUPAL7_PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head>
+<meta http-equiv="Content-Type" content="text/html; charset=windows-1252" />
+<title>Valproate in Women of Childbearing Age | The Carlat Report</title>
+<meta name="keywords" content="valproate, pregnancy" />
+</head><body class="html not-front page-node node-type-article">
+<div id="page-wrapper"><div id="header"><h1 id="site-name"><a href="/" title="Home">The Carlat Report</a></h1>
+<ul class="links primary-links"><li><a href="/newsletters/general-psychiatry">General Psychiatry</a></li><li><a href="/store">Store</a></li></ul></div>
+<div id="main"><div id="content" class="column">
+<div class="breadcrumb"><a href="/">Home</a> › Valproate</div>
+<h2 class="node-title">Valproate in Women of Childbearing Age</h2>
+<div id="node-881" class="node node-article clearfix">
+<div class="meta"><span class="date">March 2012</span></div>
+<div class="content clearfix">
+<div class="field field-name-field-author field-type-text"><div class="field-items"><div class="field-item even">Jane Q. Roe, MD</div></div></div>
+<div class="field field-name-body"><div class="field-items"><div class="field-item even">
+<p><em>Jane Q. Roe, MD. Dr. Roe has disclosed that she has no relevant financial relationships.</em></p>
+<p>Invented text about valproate follows here, long enough to be a real paragraph of an old newsletter article, with a few clauses and a full stop.
+Another sentence that wraps in the source, and goes on to describe a made-up cohort of patients in some detail.</p>
+<p>A second invented paragraph discusses counselling, folate and contraception in the same made-up way, adding words to pass the minimum.</p>
+<p>A third invented paragraph explains what to do when a patient is already pregnant, again in invented words that say nothing real.</p>
+</div></div></div>
+<div class="field field-name-field-tags"><div class="field-label">Tags:&nbsp;</div><div class="field-items"><div class="field-item"><a href="/tags/valproate">Valproate</a></div><div class="field-item"><a href="/tags/pregnancy">Pregnancy</a></div></div></div>
+</div>
+<ul class="links inline"><li class="print_html first"><a href="/print/881" title="Display a printer-friendly version">Printer-friendly version</a></li><li class="comment_forbidden last"><span><a href="/user/login?destination=comment">Login</a> to post comments</span></li></ul>
+</div></div>
+<div id="sidebar-second" class="column sidebar"><div class="block"><h2>In This Issue</h2><div class="content"><div class="item-list"><ul><li><a href="/articles/880-a">Another Article</a></li><li><a href="/articles/881-valproate">Valproate in Women of Childbearing Age</a></li></ul></div></div></div></div>
+</div><div id="footer">Copyright © 2012 Carlat Publishing</div></div></body></html>
+"""
+
+
+def test_an_older_drupal_layout_with_no_article_element():
+    raw = DRUPAL7_PAGE.encode("cp1252")  # declared windows-1252 in its <meta>
+    article = parse_article(raw, url="https://www.thecarlatreport.com/articles/881-valproate")
+    assert article.title == "Valproate in Women of Childbearing Age"
+    assert article.provenance["title"] == "<h2> heading"  # the logo <h1> is not the title
+    assert article.authors == [Author("Jane Q. Roe", ["MD"])]
+    assert article.published == "2012-03-01"  # "March 2012": the issue month
+    assert article.keywords == ["valproate", "pregnancy"]
+    assert article.disclosure == "Dr. Roe has disclosed that she has no relevant financial relationships."
+    assert article.body.count("\n\n") == 2
+    for chrome in ("Printer-friendly", "post comments", "Tags", "Another Article", "Copyright"):
+        assert chrome not in article.body
+    assert article.warnings == []
+
+
+def test_authors_come_from_the_name_before_the_disclosure_when_no_byline_is_marked():
+    body = "<p><strong>Ana Ruiz, MD.</strong> Dr. Ruiz has disclosed no relevant financial relationships.</p>" + prose(3)
+    page = html5_page(body=body).replace("By Ana Ruiz, MD, and Ben Okoro, PhD · ", "")
+    article = parse_article(page, url=URL)
+    assert article.authors == [Author("Ana Ruiz", ["MD"])]
+    assert article.provenance["authors"] == "name before the disclosure"
+    assert article.disclosure == "Dr. Ruiz has disclosed no relevant financial relationships."
+
+
+def test_displayed_keywords_win_over_json_ld_keywords():
+    extra = '<div class="tags">Tags: <a href="/t/1">Bipolar-Disorder</a> <a href="/t/2">Sleep</a></div>'
+    article = parse_article(html5_page(GRAPH, article_extra=extra), url=URL)
+    assert article.keywords == ["bipolar-disorder", "sleep"]

@@ -48,7 +48,9 @@ PAYWALL = re.compile(
     r"|already\s+(?:a\s+)?subscriber|you\s+must\s+be\s+(?:a\s+subscriber|logged\s+in|signed\s+in)"
     r"|(?:is|are)\s+(?:available|reserved|restricted)\s+(?:only\s+)?(?:to|for)\s+(?:paid\s+)?subscribers"
     r"|to\s+(?:read|continue\s+reading|view|access)\s+(?:the\s+)?(?:full|rest|entire|complete)"
-    r"|become\s+a\s+subscriber|subscription\s+required"
+    r"|become\s+a\s+subscriber|subscription\s+required|requires?\s+a\s+(?:paid\s+)?subscription"
+    r"|only\s+(?:paid\s+)?subscribers\s+can|free\s+articles?\s+(?:limit|remaining)"
+    r"|(?:log|sign)\s*in\s+or\s+subscribe|subscribe\s+or\s+(?:log|sign)\s*in"
     r"|purchase\s+(?:this\s+)?(?:article|issue)\s+to)", re.I)
 PAYWALL_CLASS = re.compile(r"(?:^|[\s_-])(?:paywall|paywalled|subscriber-only|subscribers-only|"
                            r"premium-content|locked-content|metered)(?=$|[\s_-])", re.I)
@@ -167,12 +169,15 @@ def _precedes(a, b, common) -> bool:
 
 def title_element(root, container, data: Structured):
     """The element showing the title: an <h1> in the container, else the <h1> matching the
-    structured title, else the first <h1> outside navigation, else a titled heading."""
+    structured or <title> title, else the first <h1> that is not the site's logo, else a
+    heading in the container matching the <title>, else one classed as a title."""
     known = _clean_title(_ld_text(data.article, "headline", "name") or data.first("og:title"), data)
+    page_title = _clean_title(data.title_tag, data)
+    site = collapse(data.first("og:site_name")).lower()
     candidates = []
     for h1 in root.iter("h1"):
         text = collapse(text_of(h1))
-        if not text or any(a.tag in ("nav", "footer", "aside") for a in h1.iterancestors()):
+        if not text or _is_site_heading(h1, text, site, container):
             continue
         candidates.append((h1, text))
     if container is not None:
@@ -180,15 +185,36 @@ def title_element(root, container, data: Structured):
             if _is_inside(h1, container):
                 return h1
     for h1, text in candidates:
-        if known and text == known:
+        if text in (known, page_title):
             return h1
-    if known and container is not None:
-        for heading in container.iter("h2", "h3"):
-            if collapse(text_of(heading)) == known:
-                return heading
     if candidates:
         return candidates[0][0]
+    # A title may sit just before the container (old themes), so look in its parent too.
+    scope = container.getparent() if container is not None and container.getparent() is not None \
+        else (container if container is not None else root)
+    headings = list(scope.iter("h2", "h3"))
+    for heading in headings:
+        if collapse(text_of(heading)) in (known, page_title):
+            return heading
+    for heading in headings:
+        if "title" in (heading.get("class") or "") and len(text_of(heading)) < 200:
+            return heading
     return None
+
+
+def _is_site_heading(h1, text: str, site: str, container) -> bool:
+    """An <h1> holding the site's name or logo (old themes), or sitting in navigation."""
+    for ancestor in h1.iterancestors():
+        if ancestor.tag in ("nav", "footer", "aside"):
+            return True
+        if ancestor.tag == "header" and (container is None or not _is_inside(container, ancestor)) \
+                and not (container is not None and _is_inside(ancestor, container)):
+            return True
+    links = list(h1.iter("a"))
+    if len(links) == 1 and (links[0].get("href") or "").rstrip("/") in ("", "/", "https://www.thecarlatreport.com"):
+        return True
+    lowered = text.lower()
+    return bool(site) and lowered == site or lowered in ("the carlat report", "carlat publishing")
 
 
 def title_field(found: Found, data: Structured, title_el) -> None:
@@ -252,11 +278,6 @@ def structured_fields(found: Found, data: Structured, base: str | None) -> None:
     found.offer("authors", authors, "json-ld author")
     found.offer("published", find_date(_ld_text(ld, "datePublished", "dateCreated")), "json-ld datePublished")
     found.offer("category", collapse(_ld_text(ld, "articleSection")), "json-ld articleSection")
-    keywords = ld.get("keywords")
-    if isinstance(keywords, str):
-        keywords = re.split(r"\s*[,;]\s*", keywords)
-    found.offer("keywords", [collapse(k).lower() for k in _ld_list(keywords) if isinstance(k, str) and collapse(k)],
-                "json-ld keywords")
     if ld.get("isAccessibleForFree") in (False, "False", "false"):
         found.how["json-ld isAccessibleForFree"] = "false"
     for part in _ld_parts(ld):
@@ -336,6 +357,9 @@ def _template_value(found: Found, name: str, el, text: str, base) -> bool:
     if name == "published":
         stamp = el.xpath("string((.//time/@datetime | self::time/@datetime)[1])")
         date = find_date(stamp) or (find_date(text) if len(text) <= 80 else None)
+        if not date and len(text) <= 40 and parse_date(text, month_only=True):
+            found.values.setdefault("_month_date", parse_date(text, month_only=True))
+            return True
         return bool(date) and (found.offer("published", date, how) or True)
     if name == "newsletter":
         match = FROM_NEWSLETTER.search(text) or carlat.NEWSLETTER_NAME.search(text)
@@ -515,6 +539,8 @@ def _header_part(part: str):
         found.append(("newsletter", _newsletter_name(newsletter.group(1)), "label “From The Carlat … Report”"))
     if rest and is_date_line(rest):
         found.append(("published", find_date(rest), "date line under the title"))
+    elif rest and parse_date(rest, month_only=True) and len(rest) < 30:
+        found.append(("_month_date", parse_date(rest, month_only=True), "month line under the title"))
     elif rest:
         authors = _named_authors(rest)
         if not authors or not (any(a.credentials for a in authors) or re.match(r"(?i)^by\s", rest)):
@@ -580,7 +606,10 @@ def page_labels(marks, base) -> PageLabels:
         text = collapse(node)
         line = _block_text(el)
         if ISSUE_DATE_LABEL.match(line) and not labels.issue_date:
-            labels.issue_date = find_date(ISSUE_DATE_LABEL.sub("", line))
+            stamps = [t.get("datetime") for t in _block_of(el).iter("time") if t.get("datetime")]
+            rest = ISSUE_DATE_LABEL.sub("", line)
+            # an issue is a month: "Issue Date: March 2023" is its first day
+            labels.issue_date = (find_date(stamps[0]) if stamps else None) or parse_date(rest, month_only=True)
         elif TOC_LABEL.match(text) and not labels.toc:
             labels.toc, labels.toc_issue_url = _toc_after(el, base)
         elif KEYWORDS_LABEL.match(text) and len(text) < 400 and not labels.keywords:
@@ -594,12 +623,18 @@ def page_labels(marks, base) -> PageLabels:
     return labels
 
 
-def _block_text(el) -> str:
+def _block_of(el):
+    """The nearest enclosing element that is not inline."""
     while el is not None and el.tag in ("a", "span", "strong", "b", "em", "i", "time", "label", "small"):
         parent = el.getparent()
         if parent is None:
             break
         el = parent
+    return el
+
+
+def _block_text(el) -> str:
+    el = _block_of(el)
     return collapse(text_of(el)) if el is not None else ""
 
 
@@ -682,9 +717,17 @@ def page_fields(found: Found, page: PageLabels) -> None:
 
 def fallback_fields(found: Found, data: Structured, url, base) -> None:
     found.offer("published", found.get("issue_date"), "issue date")
+    found.offer("published", found.values.pop("_month_date", None), "month of the date line (1st)")
     journal = data.first("citation_journal_title")
     found.offer("newsletter", _newsletter_name(journal), "meta citation_journal_title")
     found.offer("newsletter", carlat.newsletter_from_issue_url(found.get("issue_url")), "issue URL code")
+    # Keywords "as displayed": the page's keyword links (template, label) come first; JSON-LD
+    # and <meta> keywords only when the page shows none.
+    ld_keywords = (data.article or {}).get("keywords")
+    if isinstance(ld_keywords, str):
+        ld_keywords = re.split(r"\s*[,;]\s*", ld_keywords)
+    found.offer("keywords", _unique([collapse(k).lower() for k in _ld_list(ld_keywords)
+                                     if isinstance(k, str) and collapse(k)]), "json-ld keywords")
     keywords = data.first("keywords", "news_keywords")
     if keywords:
         found.offer("keywords", _split_keywords(keywords), "meta keywords")
@@ -754,6 +797,9 @@ def _is_pure_byline(sentence: str) -> bool:
 def build_article(found: Found, url, data: Structured, base) -> Article:
     body_blocks = found.values.pop("_body_blocks", [])
     body = "\n\n".join(paragraphs(body_blocks)) or None
+    if not found.get("authors"):
+        found.offer("authors", _authors_before_disclosure(found.get("_disclosures", [])),
+                    "name before the disclosure")
     authors = found.get("authors", [])
     _credentials_from_bylines(found, authors)
     disclosure = _clean_disclosure(found.values.pop("_disclosures", []), authors)
@@ -782,6 +828,18 @@ def build_article(found: Found, url, data: Structured, base) -> Article:
             provenance[f"issue.{key[6:]}"] = provenance.pop(key)
     article.provenance = provenance
     return article
+
+
+def _authors_before_disclosure(texts: list[str]) -> list[Author]:
+    """ "Michael Posternak, MD. Dr. Posternak has disclosed ...": the site repeats the byline in
+    front of each statement, which names the authors when no byline is marked."""
+    authors: list[Author] = []
+    for text in texts:
+        for sentence in _sentences(collapse(text)):
+            if not _is_pure_byline(sentence):
+                break
+            authors += [a for a in _named_authors(sentence) if a.name not in {b.name for b in authors}]
+    return authors
 
 
 def _credentials_from_bylines(found: Found, authors: list[Author]) -> None:

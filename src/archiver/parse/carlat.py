@@ -72,14 +72,15 @@ CHROME_CLASS_WORDS = (
     "breadcrumb", "carousel", "slick", "slider", "swiper", "share", "sharing", "addthis",
     "social-", "subscribe", "signup", "author-", "about-author", "more-from", "related",
     "recommended", "featured", "sidebar", "widget", "advert", "ad-slot", "cookie", "banner",
-    "menu", "pager", "pagination", "issue-links", "print", "comment", "popup", "modal",
+    "menu", "pager", "pagination", "issue-links", "print", "comment", "popup", "modal", "links",
 )
 CHROME_CLASS = re.compile(
     r"(?:^|[\s_-])(?:breadcrumbs?|carousel|slick(?:-\w+)?|slider|swiper|owl-carousel|share|sharing|"
     r"addthis|sharethis|social-(?:links|share|media|icons|buttons|follow)|subscribe|signup|"
     r"newsletter-signup|author-(?:box|bio|info|profile|card)|about-(?:the-)?author|"
     r"more-from(?:-\w+)?|related|recommended|featured|sidebar|widget|advert|ad-slot|cookies?|"
-    r"banner|menu|pager|pagination|issue-links|print-links?|comments?|popup|modal)(?=$|[\s_-])",
+    r"banner|menu|pager|pagination|issue-links|print(?:er)?|print-links?|comments?|popup|modal|"
+    r"links)(?=$|[\s_-])",
     re.I)
 HIDDEN_CLASS_WORDS = ("hidden", "d-none", "sr-only", "visually-hidden", "element-invisible",
                       "slick-cloned", "hide", "invisible")

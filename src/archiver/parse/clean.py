@@ -227,4 +227,12 @@ def article_container(root: etree._Element, marks: Marks) -> tuple[etree._Elemen
             return None, "none"
     for ancestor in best.iterancestors("article"):
         return ancestor, strategy + " in <article>"
+    # No <article>: widen to the outermost marked container around it that is about this
+    # article (Drupal 7's "node-article" around "field-name-body") and not the page's <main>.
+    score = prose_length(best)
+    wider = [el for s, el in scored if el is not best and _contains(el, best) and s <= 1.3 * score
+             and el.tag != "main" and el.get("role") != "main"]
+    if wider:
+        outer = [el for el in wider if not any(o is not el and _contains(o, el) for o in wider)]
+        return outer[0], strategy + " in its article container"
     return best, strategy
