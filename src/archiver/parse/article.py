@@ -52,8 +52,6 @@ PAYWALL = re.compile(
     r"|only\s+(?:paid\s+)?subscribers\s+can|free\s+articles?\s+(?:limit|remaining)"
     r"|(?:log|sign)\s*in\s+or\s+subscribe|subscribe\s+or\s+(?:log|sign)\s*in"
     r"|purchase\s+(?:this\s+)?(?:article|issue)\s+to)", re.I)
-PAYWALL_CLASS = re.compile(r"(?:^|[\s_-])(?:paywall|paywalled|subscriber-only|subscribers-only|"
-                           r"premium-content|locked-content|metered)(?=$|[\s_-])", re.I)
 ERROR_TITLE = re.compile(r"\b(?:404|page not found|not found|access denied|forbidden|server error)\b", re.I)
 
 MIN_WORDS = 60  # a research update is ~300 words; a teaser shows a paragraph or two
@@ -90,7 +88,7 @@ def extract(root: etree._Element, url: str | None) -> Article:
 
     container, container_how = article_container(root, marks)
     title_el = title_element(root, container, data)
-    paywall_hint = paywall_signal(container, ld)
+    paywall_hint = paywall_signal(container, ld, marks)
     page = page_labels(marks, base)
 
     remove_chrome(root, [container, title_el], marks)
@@ -414,7 +412,11 @@ def _unique(items):
 def read_blocks(found: Found, region: Region, base: str | None) -> None:
     """Walk the region's blocks: labelled lines go to their fields, the header (date, byline)
     and footer (category, keywords, author box) are set aside, the rest is the body."""
-    consumed = region.consumed
+    skipped = set()  # elements already read (template fields) and the title's
+    for el in region.consumed:
+        skipped.update(el.iter())
+    if region.title_el is not None:
+        skipped.update(region.title_el.iter())
     title = found.get("title")
     body: list[Block] = []
     in_header = True
@@ -424,11 +426,9 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
     for block in region.blocks:
         if stop:
             break
-        if consumed and _within(block.el, consumed):
+        if block.el in skipped:
             continue
         text = block.text
-        if region.title_el is not None and _within(block.el, {region.title_el}):
-            continue
         if in_header and title and text == title:
             continue
         if pending_label:
@@ -448,7 +448,7 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
                 continue
             _label_value(found, name, rest, text)
             continue
-        if DISCLOSURE.search(text) and len(text) < 1200:
+        if len(text) < 1200 and _maybe_disclosure(text) and DISCLOSURE.search(text):
             disclosures.append(text)
             found.how.setdefault("disclosure", "text “… has disclosed …”")
             continue
@@ -457,7 +457,7 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
         if AUTHOR_BOX_END.match(text):
             stop = True
             continue
-        if PAYWALL.search(text) and len(text) < 600:
+        if len(text) < 600 and _maybe_paywall(text) and PAYWALL.search(text):
             found.offer("paywalled", True, "paywall prompt text")
             stop = True
             continue
@@ -473,6 +473,17 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
         found.offer("category", body[-1].text, "line above KEYWORDS")
         body.pop()
     found.values["_body_blocks"] = body
+
+
+def _maybe_disclosure(text: str) -> bool:
+    """Cheap test before DISCLOSURE's regex (which is slow on every paragraph)."""
+    return "isclos" in text or "inancial" in text or "onflict" in text
+
+
+def _maybe_paywall(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in ("subscri", "log in", "login", "sign in", "full",
+                                            "purchase", "free article"))
 
 
 def _within(el, elements: set) -> bool:
@@ -735,14 +746,13 @@ def fallback_fields(found: Found, data: Structured, url, base) -> None:
 
 # ------------------------------------------------------------------ paywall
 
-def paywall_signal(container, ld: dict) -> str | None:
+def paywall_signal(container, ld: dict, marks) -> str | None:
     """Why the page looks like a subscriber teaser, or None. Read before chrome removal (the
     prompt box is often called "subscribe-…")."""
     if container is None:
         return None
-    for el in container.xpath(".//*[@class or @id]"):
-        if PAYWALL_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
-            return "paywall markup"
+    if any(_is_inside(el, container) for el in marks.paywall):
+        return "paywall markup"
     for node in container.xpath(".//text()[contains(., 'ubscri')]"):
         if PAYWALL.search(_block_text(node.getparent()) if node.getparent() is not None else str(node)):
             return "paywall prompt text"

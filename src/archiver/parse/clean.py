@@ -27,7 +27,9 @@ _CONTAINER_CLASS = re.compile(
 
 # Flags of a class/id pair, cached: pages repeat the same few hundred class strings, and
 # lxml's XPath string functions over every element cost more than the parse itself.
-HIDDEN, CHROME, CONTAINER = 1, 2, 4
+HIDDEN, CHROME, CONTAINER, PAYWALL = 1, 2, 4, 8
+PAYWALL_CLASS = re.compile(r"(?:^|[\s_-])(?:paywall|paywalled|subscriber-only|subscribers-only|"
+                           r"premium-content|locked-content|metered)(?=$|[\s_-])", re.I)
 
 
 _FLAGS_CACHE: dict[str, int] = {}
@@ -46,6 +48,8 @@ def name_flags(names: str) -> int:
         flags |= CHROME
     if _CONTAINER_CLASS.search(names):
         flags |= CONTAINER
+    if PAYWALL_CLASS.search(names):
+        flags |= PAYWALL
     _FLAGS_CACHE[names] = flags
     return flags
 
@@ -71,6 +75,7 @@ class Marks:
     def __init__(self):
         self.chrome: list = []  # navigation, sidebars, share/author boxes (removed later)
         self.containers: list = []  # elements marked as the article or its body
+        self.paywall: list = []  # elements named like a paywall box
         self.texts: list = []  # (element holding it, text) for texts `remove_invisible` was asked to note
 
 
@@ -97,6 +102,10 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
                 parent = el.getparent()
                 if parent is not None:
                     texts.append((parent, tail))
+        if tag == "nav":  # never the article: no need to look inside
+            marks.chrome.append(el)
+            walker.skip_subtree()
+            continue
         attributes = el.items()
         if not attributes:
             if notable is not None:
@@ -131,6 +140,8 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
                 texts.append((el, text))
         if tag in _CHROME_TAGS or flags & CHROME or role in _CHROME_ROLES:
             marks.chrome.append(el)
+        if flags & PAYWALL:
+            marks.paywall.append(el)
         if flags & CONTAINER or semantic or role == "main" or tag in ("article", "main"):
             marks.containers.append(el)
     for el in doomed:
@@ -151,8 +162,8 @@ def remove_chrome(root: etree._Element, keep: list[etree._Element], marks: Marks
     for el in marks.chrome:
         if el in protected or el.tag in _NEVER_CHROME or el.getparent() is None:
             continue
-        if el.tag == "header" and any(_contains(k, el) for k in inside_keep):
-            continue  # an <article>'s own header: title, byline, date
+        if el.tag in ("header", "footer") and any(_contains(k, el) for k in inside_keep):
+            continue  # an <article>'s own header and footer: title, byline, date, keywords
         if el.tag == "header" and any(_contains(el, k) for k in inside_keep if k.tag == "h1"):
             continue
         drop(el)
