@@ -554,7 +554,7 @@ def _header_part(part: str):
         found.append(("_month_date", parse_date(rest, month_only=True), "month line under the title"))
     elif rest:
         authors = _named_authors(rest)
-        if not authors or not (any(a.credentials for a in authors) or re.match(r"(?i)^by\s", rest)):
+        if not authors or not (any(a.credentials for a in authors) or rest[:3].lower() == "by "):
             return None
         found.append(("authors", authors, "byline under the title"))
     return found
@@ -786,8 +786,11 @@ def _clean_disclosure(texts: list[str], authors: list[Author]) -> str | None:
 _ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Mr|Ms|Mrs|Mx|Prof|St|vs|Jr|Sr|e\.g|i\.e|al)|(?:^|\s)[A-Z])\.$")
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
 def _sentences(text: str) -> list[str]:
-    pieces = re.split(r"(?<=[.!?])\s+", text)
+    pieces = _SENTENCE_END.split(text)
     sentences: list[str] = []
     for piece in pieces:
         if sentences and _ABBREVIATIONS.search(sentences[-1]):

@@ -20,7 +20,9 @@ def collapse(text: str | None) -> str:
     """
     if not text:
         return ""
-    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
+    if not text.isascii() and _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def word_count(text: str | None) -> int:
@@ -84,6 +86,11 @@ def parse_date(text: str | None, month_only: bool = False) -> str | None:
     return date(int(match["year"]), _MONTHS[match["month"].lower()[:3]], 1).isoformat()
 
 
+_DATE_WORDS = re.compile(
+    r"(?i)\b(published|posted|updated|issue date|date|on|mon|tues?|wed|thu(rs)?|fri|sat|sun)[a-z]*\b")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
 def is_date_line(text: str) -> bool:
     """True when a line is nothing but a date (maybe with a weekday or "Published on:")."""
     text = collapse(text)
@@ -94,8 +101,8 @@ def is_date_line(text: str) -> bool:
         rest = pattern.sub("", rest)
     if rest == text:
         return False
-    rest = re.sub(r"(?i)\b(published|posted|updated|issue date|date|on|mon|tues?|wed|thu(rs)?|fri|sat|sun)[a-z]*\b", "", rest)
-    return not re.search(r"[A-Za-z0-9]", rest)
+    rest = _DATE_WORDS.sub("", rest)
+    return not _ALNUM.search(rest)
 
 
 # ---------------------------------------------------------------- bylines
@@ -158,17 +165,21 @@ def clean_name(name: str) -> str:
     return name
 
 
+_BY = re.compile(r"^(?:by|written by|authors?:)\s+", re.I)
+_BYLINE_SEPARATORS = re.compile(r"\s*(?:,|;|\band\b|&|\bwith\b)\s*")
+
+
 def split_byline(text: str | None) -> list[Author]:
     """ "A, MD, B, PhD, and C, DNP, PMHNP-BC" -> three Authors in order; "Dr." and "By" dropped."""
     text = collapse(text)
-    text = re.sub(r"^(?:by|written by|authors?:)\s+", "", text, flags=re.I)
+    text = _BY.sub("", text)
     text = text.rstrip(" .")
     if not text:
         return []
     # "Naomi Feld, PhD. Chris Aldana, MD": a full stop after a credential ends an author.
     text = _CREDENTIAL_STOP.sub(
         lambda m: m.group(1) + "," if credential(m.group(1)) else m.group(0), text)
-    segments = re.split(r"\s*(?:,|;|\band\b|&|\bwith\b)\s*", text)
+    segments = _BYLINE_SEPARATORS.split(text)
     authors: list[Author] = []
     for segment in (s.strip(" .") for s in segments):
         if not segment:
