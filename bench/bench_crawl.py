@@ -217,8 +217,8 @@ def main() -> bool:
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
         tmp = Path(tmp)
         print(f"1. throughput, delay 0, {LATENCY * 1000:.0f} ms latency per response")
-        results.append(bench_throughput(tmp, 8, 0, 800, "listing pages"))
-        results.append(bench_throughput(tmp, 4, 380, 20, "small article pages"))
+        results.append(bench_throughput(tmp, 8, 0, 1600, "listing pages"))
+        results.append(bench_throughput(tmp, 4, 780, 20, "small article pages"))
         print("2. politeness: delay 0.2 s per host, 3 hosts at once, 50 ms latency")
         results.append(bench_politeness(tmp))
         print("3. incremental re-crawl of an unchanged 500-page site")

@@ -105,10 +105,13 @@ class Frontier:
         return run_id, resumed is not None
 
     def save_report(self, run_id: int, report: dict, *, finished: bool = False, alarm: str | None = None):
-        values = {"report": json.dumps(report, ensure_ascii=False)}
+        # Plain SQL: this runs once per page, and Table.update() introspects the table each time.
+        text = json.dumps(report, ensure_ascii=False)
         if finished:
-            values.update(finished_at=utc_iso(), alarm=alarm)
-        self.db["crawl_runs"].update(run_id, values)
+            self.db.execute("UPDATE crawl_runs SET report = ?, finished_at = ?, alarm = ? WHERE id = ?",
+                            [text, utc_iso(), alarm, run_id])
+        else:
+            self.db.execute("UPDATE crawl_runs SET report = ? WHERE id = ?", [text, run_id])
 
     def run_report(self, run_id: int) -> dict | None:
         row = self.db.execute("SELECT report FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
@@ -137,17 +140,6 @@ class Frontier:
             f"WHERE state = 'pending' AND host IN ({marks}) ORDER BY rowid LIMIT ?",
             [*sorted(hosts), limit + len(skip)]).fetchall()
         return [QueueItem(*row) for row in rows if row[0] not in skip][:limit]
-
-    def count(self, state: str = "pending", hosts: set[str] | None = None) -> int:
-        if hosts is None:
-            return self.db.execute("SELECT count(*) FROM crawl_queue WHERE state = ?", [state]).fetchone()[0]
-        marks = ", ".join("?" * len(hosts))
-        return self.db.execute(f"SELECT count(*) FROM crawl_queue WHERE state = ? AND host IN ({marks})",
-                               [state, *sorted(hosts)]).fetchone()[0]
-
-    def get(self, url: str) -> dict | None:
-        rows = list(self.db["crawl_queue"].rows_where("url = ?", [url]))
-        return rows[0] if rows else None
 
     def _finish(self, url: str, run_id: int, **values) -> None:
         values.update(run_id=run_id, last_checked_at=utc_iso())
