@@ -6,6 +6,7 @@ lxml.html.fromstring of the same bytes. Printed, never asserted: timing belongs 
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -26,15 +27,24 @@ def load_pages() -> list[tuple[str, bytes, dict]]:
     return pages
 
 
-def per_page_ms(func, pages, rounds: int) -> float:
-    """Best of `rounds` passes over all pages (the least disturbed by other processes), per page."""
-    best = float("inf")
+def per_page_ms(funcs: dict, pages, rounds: int) -> dict:
+    """ms per page for each function: best of `rounds` passes over all pages. The passes of
+    the functions are interleaved, so a busy machine slows them alike and the ratios hold; the
+    garbage collector is paused while timing, as `timeit` does, so one library's garbage is
+    not billed to another."""
+    best = dict.fromkeys(funcs, float("inf"))
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _name, raw, meta in pages:
-            func(raw, meta)
-        best = min(best, time.perf_counter() - start)
-    return best / len(pages) * 1000
+        for name, func in funcs.items():
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                for _name, raw, meta in pages:
+                    func(raw, meta)
+                best[name] = min(best[name], time.perf_counter() - start)
+            finally:
+                gc.enable()
+    return {name: seconds / len(pages) * 1000 for name, seconds in best.items()}
 
 
 def main() -> None:
@@ -55,18 +65,18 @@ def main() -> None:
     def bare_lxml(raw, meta):
         lxml.html.fromstring(raw)
 
-    rounds = 15
-    figures = {"parse_article": per_page_ms(ours, pages, rounds),
-               "lxml.html.fromstring": per_page_ms(bare_lxml, pages, rounds)}
+    funcs = {"parse_article": ours, "lxml.html.fromstring": bare_lxml}
     try:
         import trafilatura
 
         def traf(raw, meta):
             trafilatura.bare_extraction(raw.decode("utf-8", "replace"), url=meta.get("url"))
 
-        figures["trafilatura.bare_extraction"] = per_page_ms(traf, pages, max(3, rounds // 3))
+        funcs["trafilatura.bare_extraction"] = traf
     except ImportError:
-        figures["trafilatura.bare_extraction"] = None
+        pass
+    figures = per_page_ms(funcs, pages, rounds=12)
+    figures.setdefault("trafilatura.bare_extraction", None)
 
     size_kb = sum(len(raw) for _, raw, _ in pages) / len(pages) / 1024
     print(f"bench_parse: {len(pages)} fixture pages, {size_kb:.1f} KB on average")
