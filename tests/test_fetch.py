@@ -424,3 +424,12 @@ def test_short_body_reset_and_trickle_are_retried_then_reported():
         assert raw.server.paths.count("/short") == 2 and raw.server.paths.count("/reset") == 2
     finally:
         raw.close()
+
+
+def test_invalid_urls_fail_without_retries(server):
+    fetcher = make_fetcher(server)
+    with pytest.raises(FetchError, match="invalid URL|out of scope") as info:
+        fetcher.fetch(server.url_for("/") + "%zz\udcff")
+    assert not info.value.retryable
+    with pytest.raises(OutOfScope):
+        fetcher.fetch("http://127.0.0.1:99999/x")  # not a port: no host, no scope

@@ -3,8 +3,9 @@
     with Archive("data/archive.db") as archive:
         report = crawl([], archive, CrawlConfig())   # [] = the profile's start pages
 
-Worker threads only fetch and parse; the main thread owns the SQLite connection and writes each
-page's capture, article and queue update in ONE transaction, which is what makes `kill -9` safe.
+Fetch threads only do network I/O, one parse thread discovers links and parses articles, and the
+main thread owns the SQLite connection and writes each page's capture, article and queue update
+in ONE transaction, which is what makes `kill -9` safe.
 A lock file (`<db>.lock`, flock: released by the OS however the process dies) keeps two crawls
 off one archive: the second raises `ArchiveLocked` (exit 75) at once.
 """
@@ -198,6 +199,9 @@ def fetch_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
         result.capture = fetcher.fetch(item.url, etag=item.etag, last_modified=item.last_modified)
     except FetchError as exc:
         result.error = exc
+    except Exception as exc:  # a bug met on one page is that page's failure, not the crawl's
+        log.exception("%s: unexpected error while fetching", item.url)
+        result.error = FetchError(f"internal error: {type(exc).__name__}: {exc}"[:300], retryable=True)
     return result
 
 
@@ -224,12 +228,6 @@ def parse_page(result: PageResult) -> PageResult:
         except Exception as exc:  # a parser bug on one page is reported, not fatal
             result.parse_error = f"parser error: {type(exc).__name__}: {exc}"[:300]
     return result
-
-
-def process_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
-    """Fetch and parse one page (what the crawl does, in one call)."""
-    result = fetch_page(fetcher, item)
-    return parse_page(result) if needs_parsing(result) else result
 
 
 # -- the crawl ----------------------------------------------------------------------------------

@@ -82,6 +82,14 @@ def strip_fragment(url: str) -> str:
     return urlunsplit(urlsplit(url)._replace(fragment=""))
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeError:
+        return False
+    return True
+
+
 def redact(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers]
 
@@ -307,6 +315,8 @@ class Fetcher:
     def _get(self, url: str, headers: dict, *, check_robots: bool, max_size: int) -> Capture:
         visited: set[str] = set()
         for _hop in range(self.config.max_redirects + 1):
+            if not url.isprintable() or not url.isascii() and not _encodable(url):
+                raise FetchError("invalid URL: unencodable characters")
             if not self.scope.allows(url):
                 raise OutOfScope(f"out of scope: {url}")
             if check_robots:
@@ -345,6 +355,9 @@ class Fetcher:
                             body = self._read_body(response, max_size)
                         self._record(url, response, body)
                         return response, body
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                    requests.exceptions.MissingSchema, UnicodeError) as exc:
+                raise FetchError(f"invalid URL: {type(exc).__name__}") from None
             except requests.RequestException as exc:
                 error, wait = describe_error(exc), None
                 if isinstance(exc, requests.exceptions.ContentDecodingError):
