@@ -312,9 +312,16 @@ def _ld_parts(ld: dict) -> list[dict]:
     return parts
 
 
+_BYLINE_WORDS = {"and", "by", "with", "de", "da", "van", "von", "der", "del", "la", "le", "di",
+                 "du", "bin", "written", "interviewed"}
+
+
 def _named_authors(text: str | None) -> list[Author]:
     """Authors from a byline-like string, only if every name looks like a person's."""
     if not text or len(text) > 300:  # a byline is short; splitting prose is wasted work
+        return []
+    lowercase = sum(1 for word in text.split() if word[0].islower() and word not in _BYLINE_WORDS)
+    if lowercase > 1:  # prose, not names: "Dr. Roe has disclosed ..."
         return []
     authors = split_byline(text)
     if authors and all(looks_like_name(a.name) for a in authors):

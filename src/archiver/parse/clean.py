@@ -54,6 +54,14 @@ def name_flags(names: str) -> int:
     return flags
 
 
+_PAGE_CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo"))
+
+
+def _is_page_level(el) -> bool:
+    """A <header>/<footer> of the page, not of an <article> or the <main> part."""
+    return not any(a.tag in ("article", "main") for a in el.iterancestors())
+
+
 def drop(el: etree._Element) -> None:
     """Remove an element and its content but keep the text that follows it."""
     parent = el.getparent()
@@ -102,7 +110,10 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
                 parent = el.getparent()
                 if parent is not None:
                     texts.append((parent, tail))
-        if tag == "nav":  # never the article: no need to look inside
+        if tag == "nav" or (tag in ("header", "footer") and _is_page_level(el)) \
+                or el.get("role") in _PAGE_CHROME_ROLES:
+            # The page's own navigation, header and footer: chrome, and nothing in them is
+            # needed, so the walk does not go inside.
             marks.chrome.append(el)
             walker.skip_subtree()
             continue
