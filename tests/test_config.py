@@ -67,3 +67,11 @@ def test_example_file_documents_every_key_and_loads():
     documented = set(re.findall(r"^#?\s*([a-z_]+)\s*=", text, flags=re.M))
     assert documented == set(KEYS)
     assert load_config(EXAMPLE) == CrawlConfig()
+
+
+def test_every_key_is_also_a_crawl_flag():
+    from archiver.cli import crawl
+
+    names = {param.name for param in crawl.params}
+    aliases = {"start_urls": "urls", "db": "db_path", "log": "log_file"}
+    assert {aliases.get(key, key) for key in KEYS} <= names

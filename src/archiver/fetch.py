@@ -250,7 +250,6 @@ class Fetcher:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = config.user_agent
-        self.session.trust_env = False  # no proxies or .netrc credentials picked up behind our back
         if config.cookies:
             self.session.cookies.update(load_cookies(config.cookies))
         self._robots: dict[str, Protego | FetchError | None] = {}
