@@ -57,8 +57,13 @@ def blocks_of(root: etree._Element) -> list[Block]:
     def flush() -> None:
         nonlocal link_chars
         if parts:
+            joined = "".join(parts)
+            parts.clear()
+            if not stack or joined.isspace():
+                link_chars = 0
+                return
             # <br><br> separates paragraphs (old pages have no <p>); one <br> separates lines.
-            for chunk in _PARAGRAPH_BREAK.split("".join(parts)):
+            for chunk in (_PARAGRAPH_BREAK.split(joined) if BR in joined else (joined,)):
                 if BR in chunk:
                     text = "\n".join(filter(None, (collapse(line) for line in chunk.split(BR))))
                 else:
@@ -66,7 +71,6 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 if text and stack:
                     blocks.append(Block(text, stack[-1].tag, stack[-1],
                                         groups[0] if groups else None, link_chars))
-            parts.clear()
         link_chars = 0
 
     walker = etree.iterwalk(root, events=("start", "end"))
