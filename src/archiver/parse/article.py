@@ -908,15 +908,23 @@ def refuse_non_articles(article: Article, found: Found, data: Structured, url, s
 def _listed_articles(container) -> int:
     """How many headings of the container are links to other pages (teasers of a listing).
     Counted only when such headings are at least half of the container's headings."""
-    headings = container.xpath(".//h2|.//h3|.//h4|.//h5")
+    headings = list(container.iter("h2", "h3", "h4", "h5"))
     linked = set()
     for heading in headings:
-        text = collapse(text_of(heading))
-        links = heading.xpath(".//a[@href]") or heading.xpath("ancestor::a[@href][1]")
-        if text and links and len(collapse(" ".join(text_of(a) for a in links))) >= 0.8 * len(text):
+        links = [a for a in heading.iter("a") if a.get("href")]
+        if not links:
+            parent = heading.getparent()  # a card: <a href><h3>Title</h3></a>
+            links = [parent] if parent is not None and parent.tag == "a" and parent.get("href") else []
+        if not links:
+            continue
+        text = len("".join(text_of(heading).split()))
+        if text and len("".join("".join(text_of(a) for a in links).split())) >= 0.8 * text:
             linked.add(links[0].get("href"))
-    for a in container.xpath(".//*[contains(@class,'title')]//a[@href]"):
-        href = a.get("href") or ""
-        if carlat.classify(href) == "article" or "/articles/" in href:
-            linked.add(href)
+    if len(linked) < 2:  # teaser titles that are not headings: links in "…title…" boxes
+        for el in container.iter():
+            if "title" in (el.get("class") or ""):
+                for a in el.iter("a"):
+                    href = a.get("href") or ""
+                    if "/articles/" in href or carlat.classify(href) == "article":
+                        linked.add(href)
     return len(linked) if len(linked) * 2 >= len(headings) else 0

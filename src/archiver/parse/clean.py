@@ -110,8 +110,7 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
                 parent = el.getparent()
                 if parent is not None:
                     texts.append((parent, tail))
-        if tag == "nav" or (tag in ("header", "footer") and _is_page_level(el)) \
-                or el.get("role") in _PAGE_CHROME_ROLES:
+        if tag == "nav" or (tag in ("header", "footer") and _is_page_level(el)):
             # The page's own navigation, header and footer: chrome, and nothing in them is
             # needed, so the walk does not go inside.
             marks.chrome.append(el)
@@ -143,6 +142,10 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
         flags = name_flags(names) if names else 0
         if (hidden or flags & HIDDEN) and tag not in ("html", "body"):
             doomed.append(el)
+            walker.skip_subtree()
+            continue
+        if role in _PAGE_CHROME_ROLES:  # role="navigation" / "banner" / "contentinfo"
+            marks.chrome.append(el)
             walker.skip_subtree()
             continue
         if notable is not None:
@@ -191,12 +194,17 @@ _INLINE = frozenset("a abbr b bdi bdo cite code data dfn em font i kbd mark q s 
                     "strong sub sup time u var label".split())
 
 
-def prose_length(el: etree._Element) -> int:
-    """Characters of prose: text of paragraphs (not links, not tiny fragments)."""
+def prose_length(el: etree._Element, cache: dict | None = None) -> int:
+    """Characters of prose: the text of the paragraphs inside `el` (each <p> measured once
+    when a `cache` is shared by nested candidates)."""
     total = 0
     for p in el.iter("p"):
-        for text in p.itertext():
-            total += len(text.strip())
+        length = cache.get(p) if cache is not None else None
+        if length is None:
+            length = len(" ".join("".join(p.itertext()).split()))
+            if cache is not None:
+                cache[p] = length
+        total += length
     return total
 
 
@@ -234,7 +242,8 @@ def article_container(root: etree._Element, marks: Marks) -> tuple[etree._Elemen
     loses to the article inside it; with no such markup, the densest text block. The result is
     widened to an enclosing <article>, so the article's own header and footer (byline,
     keywords) come with it."""
-    scored = [(prose_length(el), el) for el in marks.containers]
+    lengths: dict = {}
+    scored = [(prose_length(el, lengths), el) for el in marks.containers]
     scored = [(score, el) for score, el in scored if score > 0]
     best, strategy = None, "container markup"
     if scored:
@@ -251,7 +260,7 @@ def article_container(root: etree._Element, marks: Marks) -> tuple[etree._Elemen
         return ancestor, strategy + " in <article>"
     # No <article>: widen to the outermost marked container around it that is about this
     # article (Drupal 7's "node-article" around "field-name-body") and not the page's <main>.
-    score = prose_length(best)
+    score = prose_length(best, lengths)
     wider = [el for s, el in scored if el is not best and _contains(el, best) and s <= 1.3 * score
              and el.tag != "main" and el.get("role") != "main"]
     if wider:
