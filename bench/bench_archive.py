@@ -282,13 +282,25 @@ def store_captures(path: Path, generator: Generator, count: int) -> None:
                 body=page.encode("utf-8"), fetched_at=f"2026-01-01T00:00:{n % 60:02d}Z"))
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so
+    a child started from the big bench process would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def reparse_child(db_path: str) -> None:
     """Runs in a fresh interpreter, so peak RSS is the reparse's own."""
     with Archive(db_path) as archive:
         started = time.perf_counter()
         result = archive.reparse(workers=2)
         elapsed = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = peak_rss_mb()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"captures": result.captures, "outcomes": dict(result.outcomes),
                       "seconds": elapsed, "main_rss_mb": own, "worker_rss_mb": children}))
