@@ -95,9 +95,15 @@ class Archive:
                     f"{self.path}: has a {clashing[0]!r} table but no archive schema version; "
                     "not an archiver archive")
         for target in range(version + 1, schema.SCHEMA_VERSION + 1):
-            with self.transaction():
-                schema.MIGRATIONS[target](self.db)
-                self.db.execute(f"PRAGMA user_version = {target:d}")
+            try:
+                with self.transaction():
+                    schema.MIGRATIONS[target](self.db)
+                    self.db.execute(f"PRAGMA user_version = {target:d}")
+            except sqlite3.Error as exc:
+                if "locked" in str(exc):
+                    raise
+                raise ArchiverError(f"{self.path}: upgrading the schema to version {target} failed, "
+                                    f"the archive is unchanged: {exc}") from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Archive]:
