@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from archiver.errors import NotAnArticle
 from archiver.parse.article import extract
-from archiver.parse.page import MAX_INPUT_BYTES, absolute, load_tree, to_text
+from archiver.parse.page import MAX_INPUT_BYTES, absolute, checked_input, load_tree, to_text
 from archiver.record import Article, Capture
 
 __all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "discover_links", "parse_article", "parse_capture"]
@@ -20,8 +20,8 @@ __all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "discover_links", "parse_article",
 
 def parse_article(html: str | bytes, url: str | None = None, headers: dict | None = None) -> Article:
     """Parse one article page. Raises NotAnArticle(reason) for pages that are not one."""
-    text = to_text(html, headers)
-    return extract(load_tree(text), url)
+    text, utf8 = checked_input(html, headers)
+    return extract(load_tree(text, utf8), url)
 
 
 def parse_capture(capture: Capture) -> Article:

@@ -53,6 +53,12 @@ class Structured:
 
 def to_text(data: str | bytes, headers: dict | None = None) -> str:
     """Input checks and decoding: the page as text, or NotAnArticle / InputTooLarge."""
+    return checked_input(data, headers)[0]
+
+
+def checked_input(data: str | bytes, headers: dict | None = None) -> tuple[str, bytes | None]:
+    """(text, utf8): the page as text after the input checks, and its bytes when they are
+    already UTF-8 (so lxml can parse them without a re-encoding)."""
     if data is None:
         raise NotAnArticle("no input")
     size = len(data)
@@ -61,19 +67,21 @@ def to_text(data: str | bytes, headers: dict | None = None) -> str:
     content_type = _content_type(headers)
     if content_type and not ("html" in content_type or content_type.startswith("text/")):
         raise NotAnArticle(f"content type {content_type}, not HTML")
+    utf8 = None
     if isinstance(data, bytes):
-        if not data.strip():
+        if not data or data.isspace():
             raise NotAnArticle("empty page")
-        text, _encoding = decode_html(data, headers)
+        text, encoding = decode_html(data, headers)
+        utf8 = data if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else None
     else:
         text = data
-    if not text.strip():
+    if not text or text.isspace():
         raise NotAnArticle("empty page")
     if "\x00" in text[:2048]:
         raise NotAnArticle("binary data, not an HTML page")
-    if not _HTML_HINT.search(text[:65536]):
+    if not _HTML_HINT.search(text, 0, 65536):
         raise NotAnArticle("no HTML markup")
-    return text
+    return text, utf8
 
 
 def _content_type(headers: dict | None) -> str:
@@ -83,14 +91,15 @@ def _content_type(headers: dict | None) -> str:
     return ""
 
 
-def load_tree(text: str) -> etree._Element:
-    """The page's lxml tree. Plain etree elements, not lxml.html's: its per-element class
-    lookup costs more than the parse itself."""
-    text = _XML_DECLARATION.sub("", text, count=1)
+def load_tree(text: str, utf8: bytes | None = None) -> etree._Element:
+    """The page's lxml tree (from `utf8`, the page's own bytes, when they are UTF-8). Plain
+    etree elements, not lxml.html's: its per-element class lookup costs more than the parse."""
     try:
         # UTF-8 bytes with the encoding given: faster than a str, and never trips lxml's
         # "unicode strings with encoding declaration" error.
-        root = etree.fromstring(text.encode("utf-8", "surrogatepass"), _PARSER)
+        if utf8 is None:
+            utf8 = _XML_DECLARATION.sub("", text, count=1).encode("utf-8", "surrogatepass")
+        root = etree.fromstring(utf8, _PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise NotAnArticle(f"no HTML document ({exc})") from None
     if root is None:
