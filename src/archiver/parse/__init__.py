@@ -11,7 +11,7 @@ with the site's knowledge in carlat.py.
 from __future__ import annotations
 
 from archiver.errors import NotAnArticle
-from archiver.parse.article import extract
+from archiver.parse.article import extract, refuse_by_url
 from archiver.parse.page import MAX_INPUT_BYTES, absolute, checked_input, load_tree, to_text
 from archiver.record import Article, Capture
 
@@ -21,6 +21,7 @@ __all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "discover_links", "parse_article",
 def parse_article(html: str | bytes, url: str | None = None, headers: dict | None = None) -> Article:
     """Parse one article page. Raises NotAnArticle(reason) for pages that are not one."""
     text, utf8 = checked_input(html, headers)
+    refuse_by_url(url)  # a listing or issue URL needs no parse to be refused
     return extract(load_tree(text, utf8), url)
 
 

@@ -882,10 +882,14 @@ def _credentials_from_bylines(found: Found, authors: list[Author]) -> None:
 #     page), and those teasers outweigh the text;
 #   - it has no title, or no prose body.
 
-def refuse_non_articles(article: Article, found: Found, data: Structured, url, scope) -> None:
+def refuse_by_url(url: str | None) -> None:
+    """Listing and issue URLs are never articles: no need to parse them further."""
     kind = carlat.classify(url) if url else None
     if kind in ("listing", "issue"):
         raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page")
+
+
+def refuse_non_articles(article: Article, found: Found, data: Structured, url, scope) -> None:
     is_typed_article = bool(data.types & ARTICLE_TYPES)
     non_article_types = data.types & NON_ARTICLE_TYPES
     if non_article_types and not is_typed_article:
