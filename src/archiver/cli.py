@@ -183,8 +183,11 @@ def reparse(workers, as_json, db_path):
     """
     import json
 
-    with _open_archive(db_path) as archive:
-        result = archive.reparse(workers=workers)
+    from tqdm import tqdm
+
+    with _open_archive(db_path) as archive, tqdm(
+            desc="reparse", unit="page", disable=not sys.stderr.isatty(), leave=False) as bar:
+        result = archive.reparse(workers=workers, progress=bar.update)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -240,8 +243,12 @@ def search(query, author, keyword, newsletter, study_type, since, until, limit, 
 @one_line_errors
 def export(fmt, output, db_path):
     """Export every article: jsonl (loads back with `archiver load`) or csv (articles_flat)."""
-    with _open_archive(db_path) as archive:
-        count = archive.export(fmt, output)
+    try:
+        with _open_archive(db_path) as archive:
+            count = archive.export(fmt, output)
+    except BrokenPipeError:  # `archiver export | head`: the reader has all it wanted
+        sys.stderr.close()
+        sys.exit(0)
     click.echo(f"exported {count} articles", err=True)
 
 
