@@ -54,7 +54,9 @@ class Archive:
             self.db.close()
             if "locked" in str(exc):
                 raise ArchiveLocked(f"{self.path}: the archive is locked by another process") from None
-            raise ArchiverError(f"{self.path}: not an SQLite archive ({exc})") from None
+            if "not a database" in str(exc):
+                raise ArchiverError(f"{self.path}: not an SQLite archive ({exc})") from None
+            raise ArchiverError(f"{self.path}: cannot open the archive: {exc}") from None
         except BaseException:
             self.db.close()
             raise
