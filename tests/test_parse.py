@@ -293,3 +293,83 @@ def test_displayed_keywords_win_over_json_ld_keywords():
     extra = '<div class="tags">Tags: <a href="/t/1">Bipolar-Disorder</a> <a href="/t/2">Sleep</a></div>'
     article = parse_article(html5_page(GRAPH, article_extra=extra), url=URL)
     assert article.keywords == ["bipolar-disorder", "sleep"]
+
+
+REDESIGN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Clozapine Rechallenge After Myocarditis – The Carlat Psychiatry Report</title>
+<meta property="og:title" content="Clozapine Rechallenge After Myocarditis">
+<meta property="og:url" content="https://www.thecarlatreport.com/articles/5001-clozapine-rechallenge-after-myocarditis?utm=x">
+<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"Organization","name":"Carlat Publishing"},
+{"@type":"WebPage","@id":"https://www.thecarlatreport.com/articles/5001"},
+{"@type":"Article","headline":"Clozapine Rechallenge After Myocarditis","datePublished":"2025-02-03",
+ "author":[{"@type":"Person","name":"Rosa Lind, MD"},{"@type":"Person","name":"Tom Ekwueme, PharmD, BCPP"}],
+ "publisher":{"@type":"Organization","name":"Carlat Publishing"},
+ "isPartOf":{"@type":"PublicationIssue","issueNumber":"2","datePublished":"2025-02-01","name":"February 2025",
+   "isPartOf":{"@type":"Periodical","name":"The Carlat Psychiatry Report"}},
+ "isAccessibleForFree":true}]}</script></head>
+<body class="t-article">
+<a class="skip" href="#main">Skip to content</a>
+<header class="site-header"><div class="logo"><a href="/">The Carlat Report</a></div>
+<nav aria-label="Primary"><ul><li><a href="/newsletters/general-psychiatry">General Psychiatry</a></li><li><a href="/cme">CME</a></li></ul></nav>
+<form class="search" action="/search"><input name="q"><button>Search</button></form></header>
+<main id="main">
+<div class="layout">
+<article class="article">
+  <header class="article__header">
+    <p class="article__kicker"><a href="/category/general-psychiatry">General Psychiatry</a></p>
+    <h1 class="article__title">Clozapine Rechallenge After Myocarditis</h1>
+    <p class="article__byline">Rosa Lind, MD, and Tom Ekwueme, PharmD, BCPP</p>
+    <p class="article__date"><time datetime="2025-02-03">February 3, 2025</time></p>
+    <ul class="share"><li><a href="#">Email</a></li><li><a href="#">Print</a></li></ul>
+  </header>
+  <div class="article__body">
+    <p>Invented opening paragraph: clozapine is the one drug that works for many people with refractory schizophrenia, so stopping it for good after a bout of myocarditis is a heavy decision.</p>
+    <h2>What the case series show</h2>
+    <p>Invented second paragraph about made-up case series in which most rechallenges succeeded with slow titration and close monitoring of troponin and CRP.</p>
+    <figure><img src="/x.png" alt="chart"><figcaption>Figure 1. Invented monitoring schedule.</figcaption></figure>
+    <ol><li>Weekly troponin for the first month</li><li>CRP at the same visits</li></ol>
+    <aside class="pullquote">Slow titration made the difference.</aside>
+    <p>Invented third paragraph with the practical advice and a closing sentence that rounds things off nicely.</p>
+  </div>
+  <footer class="article__footer">
+    <p class="article__disclosure">Dr. Lind and Dr. Ekwueme have disclosed no relevant financial relationships.</p>
+    <div class="article__tags"><span>Tags:</span> <a href="/tags/clozapine">Clozapine</a> <a href="/tags/myocarditis">Myocarditis</a></div>
+    <section class="related"><h3>Related</h3><ul><li><a href="/articles/4999-x">Another</a></li></ul></section>
+  </footer>
+</article>
+<aside class="rail"><section><h2>In This Issue</h2><ul><li><a href="/articles/5000-a">Lead Article</a></li><li><a href="/articles/5001-clozapine-rechallenge-after-myocarditis">Clozapine Rechallenge After Myocarditis</a></li></ul><a href="/newsletter-issue/tcprv43n2">View the whole issue</a></section>
+<section class="promo"><h2>Subscribe</h2><p>Get the newsletter every month and earn CME credits as you read.</p></section></aside>
+</div></main>
+<footer class="site-footer"><p>© 2025 Carlat Publishing</p></footer>
+</body></html>
+"""
+REDESIGN_URL = "https://www.thecarlatreport.com/articles/5001-clozapine-rechallenge-after-myocarditis"
+
+
+def test_html5_redesign_with_article_header_and_footer():
+    article = parse_article(REDESIGN_PAGE, url=REDESIGN_URL)
+    assert article.authors == [Author("Rosa Lind", ["MD"]), Author("Tom Ekwueme", ["PharmD", "BCPP"])]
+    assert (article.published, article.category, article.newsletter) == (
+        "2025-02-03", "General Psychiatry", "The Carlat Psychiatry Report")
+    assert article.issue.url == "https://www.thecarlatreport.com/newsletter-issue/tcprv43n2"
+    assert article.issue.title == "February 2025" and len(article.issue.articles) == 2
+    assert article.keywords == ["clozapine", "myocarditis"]
+    assert article.disclosure == "Dr. Lind and Dr. Ekwueme have disclosed no relevant financial relationships."
+    paragraphs = article.body.split("\n\n")
+    assert paragraphs[1] == "What the case series show"
+    assert "Weekly troponin for the first month\nCRP at the same visits" in paragraphs
+    for chrome in ("Email", "Slow titration", "Related", "Another", "Subscribe", "Skip to content"):
+        assert chrome not in article.body
+    assert not article.paywalled and article.warnings == []
+
+
+def test_teaser_marked_only_by_json_ld_loses_its_subscription_box():
+    gated = REDESIGN_PAGE.replace(
+        '"isAccessibleForFree":true',
+        '"isAccessibleForFree":false,"hasPart":{"@type":"WebPageElement","cssSelector":".article__locked"}')
+    start, end = gated.index("<h2>What the case"), gated.index("</div>\n  <footer")
+    gated = gated[:start] + ('<div class="gate"><h3>Keep reading with a subscription</h3>'
+                             '<p>Subscribers get every article and CME credit.</p></div>') + gated[end:]
+    article = parse_article(gated, url=REDESIGN_URL)
+    assert article.paywalled
+    assert article.body.startswith("Invented opening paragraph") and "\n\n" not in article.body

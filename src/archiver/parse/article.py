@@ -51,6 +51,7 @@ PAYWALL = re.compile(
     r"|become\s+a\s+subscriber|subscription\s+required|requires?\s+a\s+(?:paid\s+)?subscription"
     r"|only\s+(?:paid\s+)?subscribers\s+can|free\s+articles?\s+(?:limit|remaining)"
     r"|(?:log|sign)\s*in\s+or\s+subscribe|subscribe\s+or\s+(?:log|sign)\s*in"
+    r"|(?:keep|continue)\s+reading\s+(?:with|by)\s+(?:a\s+)?subscri"
     r"|purchase\s+(?:this\s+)?(?:article|issue)\s+to)", re.I)
 ERROR_TITLE = re.compile(r"\b(?:404|page not found|not found|access denied|forbidden|server error)\b", re.I)
 
@@ -91,6 +92,8 @@ def extract(root: etree._Element, url: str | None) -> Article:
     paywall_hint = paywall_signal(container, ld, marks)
     page = page_labels(marks, base)
 
+    if paywall_hint:
+        found.values["_paywalled"] = True
     remove_chrome(root, [container, title_el], marks)
     region = Region.build(root, container, title_el)
 
@@ -276,8 +279,6 @@ def structured_fields(found: Found, data: Structured, base: str | None) -> None:
     found.offer("authors", authors, "json-ld author")
     found.offer("published", find_date(_ld_text(ld, "datePublished", "dateCreated")), "json-ld datePublished")
     found.offer("category", collapse(_ld_text(ld, "articleSection")), "json-ld articleSection")
-    if ld.get("isAccessibleForFree") in (False, "False", "false"):
-        found.how["json-ld isAccessibleForFree"] = "false"
     for part in _ld_parts(ld):
         types = str(part.get("@type", "")).lower()
         name = collapse(part.get("name") if isinstance(part.get("name"), str) else None)
@@ -468,6 +469,9 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
             found.offer("paywalled", True, "paywall prompt text")
             stop = True
             continue
+        if found.get("_paywalled") and len(text) < 400 and _GATE_WORDS.search(text):
+            stop = True  # a known teaser: the subscription box ends the visible text
+            continue
         if in_header and _header_line(found, block):
             continue
         if block.group is None and block.link_density > 0.9 and _short_links(block):
@@ -482,6 +486,9 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
     found.values["_body_blocks"] = body
 
 
+_GATE_WORDS = re.compile(r"(?i)subscri|log\s*in|sign\s*in|keep reading|continue reading|read more")
+
+
 def _maybe_disclosure(text: str) -> bool:
     """Cheap test before DISCLOSURE's regex (which is slow on every paragraph)."""
     return "isclos" in text or "inancial" in text or "onflict" in text
@@ -490,7 +497,7 @@ def _maybe_disclosure(text: str) -> bool:
 def _maybe_paywall(text: str) -> bool:
     lowered = text.lower()
     return any(word in lowered for word in ("subscri", "log in", "login", "sign in", "full",
-                                            "purchase", "free article"))
+                                            "purchase", "free article", "reading"))
 
 
 def _within(el, elements: set) -> bool:
