@@ -366,3 +366,61 @@ def test_a_page_the_archive_refuses_is_rolled_back_and_reported_not_fatal(site, 
     url = refused[0][0]
     assert query(tmp_path, f"SELECT count(*) FROM captures WHERE url = '{url}'") == [(0,)]
     assert query(tmp_path, f"SELECT state FROM crawl_queue WHERE url = '{url}'") == [("failed",)]
+
+
+def test_per_host_delay_holds_across_threads_in_a_crawl(site, tmp_path):
+    report = run(site, tmp_path, delay=0.03, concurrency=4)
+    times = [hit.at for hit in site.hits]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert report.requests > 20
+    assert min(gaps) >= 0.03, min(gaps)
+
+
+def test_robots_crawl_delay_raises_the_delay(site, tmp_path):
+    site.pages["/robots.txt"] = Page(b"User-agent: *\nCrawl-delay: 0.05\nDisallow: /articles/9999\n", "text/plain")
+    run(site, tmp_path, delay=0, concurrency=4, max_pages=8)
+    times = [hit.at for hit in site.hits]
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.05
+
+
+def test_articles_are_rechecked_only_when_due(site, tmp_path):
+    first = run(site, tmp_path, recheck_articles_days=1)
+    site.hits.clear()
+    second = run(site, tmp_path, recheck_articles_days=1)
+    assert article_paths(site) == []  # checked less than a day ago: not asked again
+    assert second.not_modified == len([p for p in site.paths() if p != "/robots.txt"]) > 0
+    assert second.requests < first.requests
+
+
+def test_quiet_prints_nothing_on_success(site, tmp_path):
+    for path, page in list(site.pages.items()):
+        if page.status == 410:
+            del site.pages[path]
+    site.pages["/robots.txt"] = Page(b"User-agent: *\nDisallow:\n", "text/plain")
+    site.pages.pop("/articles/9999-disallowed-by-robots", None)
+    # Dangling links now 404 (not failures of the crawl to report? they are): keep only a clean page.
+    site.pages["/newsletters/general-psychiatry"] = links_page("Empty listing", [])
+    result = subprocess.run(crawl_command(site, tmp_path, "--quiet", "--delay", "0"),
+                            capture_output=True, text=True)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert query(tmp_path, "SELECT count(*) FROM crawl_runs WHERE finished_at IS NOT NULL") == [(1,)]
+
+
+def test_demo_runs_twice_offline_and_the_second_run_is_all_not_modified(tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "ARCHIVER_DEMO_PORT": str(port)}
+    runs = [subprocess.run([sys.executable, "-m", "archiver.demo"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120) for _ in range(2)]
+    for result in runs:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "$ archiver stats" in result.stdout and "$ archiver search" in result.stdout
+    downloaded = int(re.search(r"downloaded\s+(\d+)", runs[0].stdout)[1])
+    assert downloaded > 10
+    assert re.search(r"articles\s+(\d+) new", runs[0].stdout)[1] != "0"
+    assert re.search(r"not modified\s+(\d+)", runs[1].stdout)[1] == str(downloaded)
+    assert re.search(r"downloaded\s+(\d+)", runs[1].stdout)[1] == "0"
+    assert (tmp_path / "data" / "archive.db").exists() and list((tmp_path / "data" / "warc").iterdir())

@@ -23,6 +23,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3
+import urllib3.connection
+import urllib3.connectionpool
 from protego import Protego
 from requests.adapters import HTTPAdapter
 
@@ -112,14 +114,18 @@ class Scope:
 class HostPacer:
     """A per-host "next allowed request time" shared by all threads.
 
-    With a delay, one request per host is sent at a time (the gate is held until its response
-    headers arrive) and the next send waits until `delay` after this send's start, plus a random
-    jitter that only ever adds. `defer` pushes a host back (Retry-After, backoff) for every thread.
+    A turn is taken right before a request's bytes are sent (see `PacedAdapter`): with a delay,
+    turns for one host are taken one at a time, each waiting until `delay` after the previous
+    send, plus a random jitter that only ever adds. `defer` pushes a host back (Retry-After,
+    backoff) for every thread.
     """
 
-    # Added to every delay: the server sees our sends through scheduling and network noise, so
-    # gaps exactly `delay` apart on our clock can look a fraction of a millisecond short on its.
-    margin = 0.002
+    @staticmethod
+    def margin(delay: float) -> float:
+        """Added to every delay: the server sees our sends through thread scheduling and network
+        noise (a few ms on a busy machine), so gaps of exactly `delay` on our clock could look
+        short on its."""
+        return max(0.005, 0.02 * delay)
 
     def __init__(self, jitter: float = 0.0, clock=time.monotonic, sleep=time.sleep, rng=random.random):
         self.jitter = jitter
@@ -152,7 +158,7 @@ class HostPacer:
         with gate:
             self._sleep_until_free(host)
             with self._lock:
-                self._next[host] = self.clock() + self.margin + delay * (1 + self.jitter * self.rng())
+                self._next[host] = self.clock() + self.margin(delay) + delay * (1 + self.jitter * self.rng())
             yield
 
 
@@ -204,6 +210,44 @@ class Exchange:
     fetched_at: str
 
 
+def _paced_connection(base: type, scheme: str, pace):
+    """A urllib3 connection class that takes its host's turn right before the request bytes go
+    out (after connecting, TLS included), so the gaps the server sees are the gaps we keep."""
+
+    class PacedConnection(base):
+        def endheaders(self, *args, **kwargs):
+            if self.sock is None:
+                self.connect()
+            url = getattr(getattr(self, "_response_options", None), "request_url", "") or ""
+            if url.startswith(("http://", "https://")):  # absolute form: through a proxy
+                host = host_key(url)
+            else:
+                host = host_key(f"{scheme}://{self._tunnel_host or self.host}:"
+                                f"{self._tunnel_port or self.port}")
+            with pace(scheme, host):
+                return super().endheaders(*args, **kwargs)
+
+    return PacedConnection
+
+
+class PacedAdapter(HTTPAdapter):
+    """requests' adapter with connections that honour the per-host pacer."""
+
+    def __init__(self, pace, **kwargs):
+        self._pace = pace
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        pools = {}
+        for scheme, pool, connection in (
+                ("http", urllib3.connectionpool.HTTPConnectionPool, urllib3.connection.HTTPConnection),
+                ("https", urllib3.connectionpool.HTTPSConnectionPool, urllib3.connection.HTTPSConnection)):
+            pools[scheme] = type(f"Paced{pool.__name__}", (pool,),
+                                 {"ConnectionCls": _paced_connection(connection, scheme, self._pace)})
+        self.poolmanager.pool_classes_by_scheme = pools
+
+
 def load_cookies(path: str) -> http.cookiejar.MozillaCookieJar:
     jar = http.cookiejar.MozillaCookieJar(path)
     try:
@@ -246,7 +290,7 @@ class Fetcher:
         self.pacer = pacer or HostPacer(jitter=config.jitter)
         self.session = requests.Session()
         pool = max(10, config.concurrency)
-        adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+        adapter = PacedAdapter(self._pace, pool_connections=pool, pool_maxsize=pool, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = config.user_agent
@@ -262,6 +306,9 @@ class Fetcher:
         self.session.close()
 
     # -- politeness ------------------------------------------------------------------------
+    def _pace(self, scheme: str, host: str):
+        return self.pacer.turn(host, self.delay_for(f"{scheme}://{host}/"))
+
     def delay_for(self, url: str) -> float:
         robots = self._robots.get(self._origin(url))
         crawl_delay = robots.crawl_delay(self.config.user_agent) if isinstance(robots, Protego) else None
@@ -288,6 +335,7 @@ class Fetcher:
     def _load_robots(self, origin: str) -> Protego | FetchError | None:
         """Protego rules; None (allow all) when there is no robots.txt; a FetchError when the
         server fails, which disallows the origin for this run (the standard's advice)."""
+        started = self.pacer.clock()
         try:
             capture = self._get(origin + "/robots.txt", {}, check_robots=False, max_size=ROBOTS_MAX_BYTES)
         except PageTooLarge:
@@ -298,7 +346,12 @@ class Fetcher:
             return FetchError(f"robots.txt unavailable (HTTP {capture.status})", retryable=True)
         if capture.status != 200:
             return None
-        return Protego.parse(capture.body.decode("utf-8", errors="replace"))
+        rules = Protego.parse(capture.body.decode("utf-8", errors="replace"))
+        crawl_delay = float(rules.crawl_delay(self.config.user_agent) or 0)
+        if crawl_delay > self.config.delay:
+            # robots.txt was itself a request: the next one waits the Crawl-delay it asks for.
+            self.pacer.defer(host_key(origin), started + self.pacer.margin(crawl_delay) + crawl_delay)
+        return rules
 
     # -- fetching ----------------------------------------------------------------------------
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Capture:
@@ -339,10 +392,10 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                with self.pacer.turn(host, self.delay_for(url)):
-                    response = self.session.get(
-                        url, headers=headers, stream=True, allow_redirects=False,
-                        timeout=(self.config.connect_timeout, self.config.timeout))
+                # Paced inside: PacedAdapter's connections wait for the host's turn.
+                response = self.session.get(
+                    url, headers=headers, stream=True, allow_redirects=False,
+                    timeout=(self.config.connect_timeout, self.config.timeout))
                 with response:
                     if response.status_code in RETRYABLE_STATUSES:
                         error = f"HTTP {response.status_code}"
