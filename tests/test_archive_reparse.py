@@ -59,7 +59,7 @@ def without_contents(article):
 
 @pytest.fixture
 def archive(tmp_path):
-    with Archive(tmp_path / "archive.db") as opened:
+    with Archive(tmp_path / "odd #name? 100%" / "archive.db") as opened:
         for capture in fixture_captures():
             opened.add_capture(capture)
         # Not article pages: an image and a 404 are never handed to the parser.

@@ -15,6 +15,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -71,7 +72,8 @@ _worker: dict = {}
 
 
 def _start_worker(db_path: str, parse: Callable[[Capture], Article]) -> None:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"  # as_uri escapes "?", "#" and "%"
+    conn = sqlite3.connect(uri, uri=True)
     _worker.update(db=Database(conn, execute_plugins=False), parse=parse)
 
 
