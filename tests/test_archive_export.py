@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -156,3 +157,23 @@ def test_cli_stats(populated):
     result = run("stats", "--db", populated)
     assert result.exit_code == 0 and "articles: 25" in result.output
     assert json.loads(run("stats", "--json", "--db", populated).output)["counts"]["articles"] == 25
+
+
+def test_cli_parse_output_loads_into_the_archive(tmp_path):
+    pages = Path(__file__).parent / "fixtures" / "pages"
+    parsed = CliRunner().invoke(main, ["parse", str(pages)])
+    lines = [line for line in parsed.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) >= 10
+    source = tmp_path / "parsed.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "a.db"
+    result = run("load", source, "--db", db)
+    assert result.exit_code == 0, result.output
+    with Archive(db) as archive:
+        assert archive.db["articles"].count == len(lines)
+        for line in lines:
+            record = Article.from_json(line)
+            stored = archive.get_article(record.canonical_url or record.url)
+            assert stored.title == record.title and stored.body == record.body
+            assert stored.authors == record.authors and stored.keywords == record.keywords
+    assert "unchanged" in run("load", source, "--db", db).output
