@@ -433,3 +433,15 @@ def test_invalid_urls_fail_without_retries(server):
     assert not info.value.retryable
     with pytest.raises(OutOfScope):
         fetcher.fetch("http://127.0.0.1:99999/x")  # not a port: no host, no scope
+
+
+def test_connection_refused_is_retried_then_reported():
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/page"
+    fetcher = Fetcher(CrawlConfig(delay=0, retries=2, backoff=0.01), Scope.for_urls([url]))
+    with pytest.raises(FetchError, match=r"robots.txt unavailable \(connection error \(after 3 attempts\)\)") as info:
+        fetcher.fetch(url)
+    assert info.value.retryable
