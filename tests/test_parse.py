@@ -373,3 +373,13 @@ def test_teaser_marked_only_by_json_ld_loses_its_subscription_box():
     article = parse_article(gated, url=REDESIGN_URL)
     assert article.paywalled
     assert article.body.startswith("Invented opening paragraph") and "\n\n" not in article.body
+
+
+def test_footer_text_does_not_make_an_empty_listing_an_article():
+    legal = " ".join(["Please see our terms and conditions, privacy policy and subscription agreement."] * 12)
+    page = (f"<html><body class='one-sidebar sidebar-left'><div id='page'><h1>The Carlat Geriatric Psychiatry Report</h1>"
+            f"<p>Updates on the mental health care of older adults.</p><p>No issues found.</p></div>"
+            f"<footer><div class='footer-legal'><p>{legal}</p><p>© 2025 Carlat Publishing, LLC and Affiliates.</p></div></footer>"
+            "</body></html>")
+    with pytest.raises(NotAnArticle, match="no article text"):
+        parse_article(page)

@@ -208,10 +208,31 @@ def prose_length(el: etree._Element, cache: dict | None = None) -> int:
     return total
 
 
-def densest_block(root: etree._Element) -> etree._Element | None:
+def text_of_element(el) -> str:
+    return "".join(el.itertext())
+
+
+def densest_block(root: etree._Element, chrome=()) -> etree._Element | None:
     """The element holding the most prose directly (readability-style: a paragraph's text
-    counts fully for its block parent and half for the grandparent)."""
+    counts fully for its block parent and half for the grandparent). Text inside `chrome`
+    (navigation, footers, sidebars) does not count."""
     scores: dict = {}
+    if chrome:
+        # Not a page wrapper that a theme happens to call "has-sidebar": the body, or any
+        # element holding half of the page's text, is not chrome.
+        page_text = len(text_of_element(root))
+        chrome = {el for el in chrome if el.tag not in _NEVER_CHROME
+                  and len(text_of_element(el)) < page_text / 2}
+    verdicts: dict = {}  # element -> inside chrome?
+
+    def in_chrome(el) -> bool:
+        if el in verdicts:
+            return verdicts[el]
+        parent = el.getparent()
+        verdict = el in chrome or (parent is not None and in_chrome(parent))
+        verdicts[el] = verdict
+        return verdict
+
     for text in _PROSE_TEXT(root):
         el = text.getparent()
         if el is None:
@@ -225,7 +246,7 @@ def densest_block(root: etree._Element) -> etree._Element | None:
         length = len(text.strip())
         # A <p>'s text belongs to the <p>'s container.
         holder = el.getparent() if el.tag == "p" else el
-        if holder is None:
+        if holder is None or (chrome and in_chrome(el)):
             continue
         scores[holder] = scores.get(holder, 0) + length
         grand = holder.getparent()
@@ -253,7 +274,7 @@ def article_container(root: etree._Element, marks: Marks) -> tuple[etree._Elemen
         inner = [el for el in good if not any(o is not el and _contains(el, o) for o in good)]
         best = inner[0] if top >= 200 else None
     if best is None:
-        best, strategy = densest_block(root), "densest text block"
+        best, strategy = densest_block(root, marks.chrome), "densest text block"
         if best is None:
             return None, "none"
     for ancestor in best.iterancestors("article"):
