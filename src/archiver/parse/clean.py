@@ -208,21 +208,18 @@ def prose_length(el: etree._Element, cache: dict | None = None) -> int:
     return total
 
 
-def text_of_element(el) -> str:
-    return "".join(el.itertext())
-
-
 def densest_block(root: etree._Element, chrome=()) -> etree._Element | None:
     """The element holding the most prose directly (readability-style: a paragraph's text
     counts fully for its block parent and half for the grandparent). Text inside `chrome`
     (navigation, footers, sidebars) does not count."""
     scores: dict = {}
     if chrome:
-        # Not a page wrapper that a theme happens to call "has-sidebar": the body, or any
-        # element holding half of the page's text, is not chrome.
-        page_text = len(text_of_element(root))
-        chrome = {el for el in chrome if el.tag not in _NEVER_CHROME
-                  and len(text_of_element(el)) < page_text / 2}
+        # Not a page wrapper that a theme happens to call "has-sidebar": the body, or an
+        # element holding the page's <h1>, is not chrome.
+        wrappers = set()
+        for h1 in root.iter("h1"):
+            wrappers.update(h1.iterancestors())
+        chrome = {el for el in chrome if el.tag not in _NEVER_CHROME and el not in wrappers}
     verdicts: dict = {}  # element -> inside chrome?
 
     def in_chrome(el) -> bool:
