@@ -38,7 +38,6 @@ class WarcRecorder:
         self.prefix = prefix
         self._lock = threading.Lock()
         self._file = None
-        self._writer: WARCWriter | None = None
         self._sequence = 0
         self.paths: list[Path] = []
 
@@ -50,31 +49,34 @@ class WarcRecorder:
         # pid + sequence keep names unique when a killed run is restarted within the same second.
         path = self.directory / f"{self.prefix}-{stamp}-{os.getpid()}-{self._sequence:05d}.warc.gz"
         self._file = open(path, "ab")
-        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
         self.paths.append(path)
 
     def _close_file(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
-            self._writer = None
 
     def close(self) -> None:
         with self._lock:
             self._close_file()
 
     def write_exchange(self, exchange: Exchange) -> None:
+        # Both records are built in memory and written with one write() and a flush: a kill
+        # leaves the file ending at a record boundary in all but the rarest timing.
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
+        request, response = self._records(writer, exchange)
+        writer.write_request_response_pair(request, response)
         with self._lock:
             if self._file is None or self._file.tell() >= self.max_size:
                 self._open_next()
-            request, response = self._records(exchange)
-            self._writer.write_request_response_pair(request, response)
-            self._file.flush()  # a kill loses at most the record being written
+            self._file.write(buffer.getvalue())
+            self._file.flush()
 
     __call__ = write_exchange
 
-    def _records(self, exchange: Exchange):
-        writer = self._writer
+    @staticmethod
+    def _records(writer: WARCWriter, exchange: Exchange):
         date = _warc_date(exchange.fetched_at)
         parts = urlsplit(exchange.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
