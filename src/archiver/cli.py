@@ -285,14 +285,27 @@ def _setup_logging(log_file: str | None, quiet: bool) -> None:
 
     logger = logging.getLogger("archiver")
     logger.setLevel(logging.INFO)
+    for handler in [h for h in logger.handlers if getattr(h, "added_by_crawl", False)]:
+        logger.removeHandler(handler)  # the command may run more than once in one process
+        handler.close()
     console = logging.StreamHandler()
     console.setLevel(logging.ERROR if quiet else logging.WARNING)
-    console.setFormatter(logging.Formatter("warning: %(message)s"))
-    logger.addHandler(console)
+    console.setFormatter(_OneLine())
+    handlers = [console]
     if log_file:
         handler = logging.FileHandler(log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handlers.append(handler)
+    for handler in handlers:
+        handler.added_by_crawl = True
         logger.addHandler(handler)
+
+
+class _OneLine(logging.Formatter):
+    """`warning: ...` / `error: ...`, like every other message on stderr."""
+
+    def format(self, record):
+        return f"{record.levelname.lower()}: {record.getMessage()}"
 
 
 def _progress_bar(quiet: bool):
