@@ -383,3 +383,13 @@ def test_footer_text_does_not_make_an_empty_listing_an_article():
             "</body></html>")
     with pytest.raises(NotAnArticle, match="no article text"):
         parse_article(page)
+
+
+def test_lines_between_the_title_and_the_article_are_never_body():
+    page = ("<html><body><div class='wrap'><h1>Sertraline Versus Escitalopram in Panic</h1>"
+            "<div class='strip'>Try the Medication Fact Book app on your phone today</div>"
+            "<p class='by'>Nell Ortiz, MD</p>"
+            f"<div class='article-body'>{prose(4)}</div></div></body></html>")
+    article = parse_article(page, url=URL)
+    assert article.authors == [Author("Nell Ortiz", ["MD"])]
+    assert article.body.startswith("Invented sentence number 0") and "Fact Book" not in article.body

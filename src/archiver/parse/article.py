@@ -141,6 +141,8 @@ class Region:
             end = max((i for i, b in enumerate(blocks) if b.el in inside_container), default=None)
             blocks = blocks[start:end + 1] if start is not None and end is not None else \
                 [b for b in blocks if b.el in inside_container]
+            for block in blocks:
+                block.in_container = block.el in inside_container
         return cls(scope, container, title_el, blocks)
 
 
@@ -477,6 +479,8 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
         if block.group is None and block.link_density > 0.9 and _short_links(block):
             _link_line(found, block, base)
             continue
+        if not block.in_container:
+            continue  # between the title and the article: metadata or chrome, never the body
         in_header = False
         body.append(block)
     # A short Title Case line closing the article, just above the keywords, is its category.

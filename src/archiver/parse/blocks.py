@@ -36,6 +36,7 @@ class Block:
     el: etree._Element  # the block element
     group: etree._Element | None = None  # outermost list/table, whose items are lines of one paragraph
     link_chars: int = 0  # characters of text inside links
+    in_container: bool = True  # False for lines between a title and the article container
 
     @property
     def is_heading(self) -> bool:
