@@ -18,7 +18,7 @@ from lxml import etree
 
 from archiver.errors import NotAnArticle
 from archiver.parse import carlat
-from archiver.parse.blocks import HEADING_TAGS, Block, blocks_of, paragraphs
+from archiver.parse.blocks import Block, blocks_of, paragraphs
 from archiver.parse.clean import article_container, remove_chrome, remove_invisible
 from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, absolute,
                                  structured_data, text_of, without_query)
@@ -502,12 +502,6 @@ def _maybe_paywall(text: str) -> bool:
     lowered = text.lower()
     return any(word in lowered for word in ("subscri", "log in", "login", "sign in", "full",
                                             "purchase", "free article", "reading"))
-
-
-def _within(el, elements: set) -> bool:
-    if el in elements:
-        return True
-    return any(a in elements for a in el.iterancestors())
 
 
 def _label_of(text: str):

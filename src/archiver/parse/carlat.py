@@ -65,15 +65,8 @@ CONTAINER_CLASSES = (
     "field-name-body", "field--name-body", "node__content", "entry-content", "post-content",
     "story-body", "article__body",
 )
-# Sidebars / boxes whose text is never the article's: words of class or id names. The XPath
-# prefilter uses the plain substrings; CHROME_CLASS checks they are whole parts of a name
+# Sidebars / boxes whose text is never the article's: whole parts of class or id names
 # ("share-buttons" yes, "psychotherapy-and-social-work" no).
-CHROME_CLASS_WORDS = (
-    "breadcrumb", "carousel", "slick", "slider", "swiper", "share", "sharing", "addthis",
-    "social-", "subscribe", "signup", "author-", "about-author", "more-from", "related",
-    "recommended", "featured", "sidebar", "widget", "advert", "ad-slot", "cookie", "banner",
-    "menu", "pager", "pagination", "issue-links", "print", "comment", "popup", "modal", "links",
-)
 CHROME_CLASS = re.compile(
     r"(?:^|[\s_-])(?:breadcrumbs?|carousel|slick(?:-\w+)?|slider|swiper|owl-carousel|share|sharing|"
     r"addthis|sharethis|social-(?:links|share|media|icons|buttons|follow)|subscribe|signup|"

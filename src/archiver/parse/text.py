@@ -9,7 +9,6 @@ from archiver.record import Author, Citation
 
 # ---------------------------------------------------------------- whitespace
 
-_SPACES = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u200b\u200c\ufeff\u00ad\u2060]")  # zero-width, soft hyphen
 
 
