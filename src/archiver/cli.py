@@ -290,7 +290,9 @@ def _setup_logging(log_file: str | None, quiet: bool) -> None:
         handler.close()
     console = logging.StreamHandler()
     console.setLevel(logging.ERROR if quiet else logging.WARNING)
-    console.setFormatter(_OneLine())
+    one_line = logging.Formatter("%(levelname)s: %(message)s")
+    one_line.format = lambda record: f"{record.levelname.lower()}: {record.getMessage()}"
+    console.setFormatter(one_line)  # `warning: ...` / `error: ...`, like every other message
     handlers = [console]
     if log_file:
         handler = logging.FileHandler(log_file, encoding="utf-8")
@@ -300,12 +302,6 @@ def _setup_logging(log_file: str | None, quiet: bool) -> None:
         handler.added_by_crawl = True
         logger.addHandler(handler)
 
-
-class _OneLine(logging.Formatter):
-    """`warning: ...` / `error: ...`, like every other message on stderr."""
-
-    def format(self, record):
-        return f"{record.levelname.lower()}: {record.getMessage()}"
 
 
 def _progress_bar(quiet: bool):
