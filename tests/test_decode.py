@@ -71,3 +71,9 @@ def test_charset_helpers():
     assert header_charset({"content-type": "text/html"}) is None
     assert meta_charset(b'<meta content="text/html; charset=Windows-1252" http-equiv="Content-Type">') == "windows-1252"
     assert normalise_encoding("no-such-charset") is None
+
+
+def test_server_latin1_default_does_not_override_a_real_utf8_page():
+    raw = page(TEXT, '<meta charset="utf-8">').encode("utf-8")
+    text, encoding = decode_html(raw, {"content-type": "text/html; charset=ISO-8859-1"})
+    assert TEXT in text and encoding == "utf-8"

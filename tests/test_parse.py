@@ -393,3 +393,10 @@ def test_lines_between_the_title_and_the_article_are_never_body():
     article = parse_article(page, url=URL)
     assert article.authors == [Author("Nell Ortiz", ["MD"])]
     assert article.body.startswith("Invented sentence number 0") and "Fact Book" not in article.body
+
+
+def test_a_page_of_prose_without_any_article_marks_is_not_an_article():
+    page = f"<html><head><title>About Us | Carlat Publishing</title></head><body><h1>About Us</h1>{prose(4)}</body></html>"
+    with pytest.raises(NotAnArticle, match="no byline, date, keywords or newsletter"):
+        parse_article(page, url="https://www.thecarlatreport.com/about-us")
+    assert parse_article(page, url=URL).title == "About Us"  # an article URL says otherwise

@@ -885,7 +885,9 @@ def _credentials_from_bylines(found: Found, authors: list[Author]) -> None:
 #   - its title or heading is an error ("Page not found", "404") and it has little text;
 #   - its article region is a list of linked headings (teasers of a listing, search or issue
 #     page), and those teasers outweigh the text;
-#   - it has no title, or no prose body.
+#   - it has no title, or no prose body;
+#   - it has none of an article's marks (byline, date, keywords, newsletter, citation,
+#     disclosure) and does not declare itself one (article URL, og:type, JSON-LD type).
 
 def refuse_by_url(url: str | None) -> None:
     """Listing and issue URLs are never articles: no need to parse them further."""
@@ -912,6 +914,14 @@ def refuse_non_articles(article: Article, found: Found, data: Structured, url, s
     minimum = MIN_TEASER_WORDS if article.paywalled else MIN_WORDS
     if words < minimum:
         raise NotAnArticle(f"no article text ({words} words)")
+    # An "About us" or "CME information" page has a title and prose too; an article also has
+    # a byline, a date, keywords or a newsletter — or says it is one (URL, og:type, JSON-LD).
+    described = any((article.authors, article.published, article.keywords, article.newsletter,
+                     article.citation, article.disclosure))
+    declared = is_typed_article or (url and carlat.classify(url) == "article") \
+        or (data.first("og:type") or "").lower() == "article"
+    if not (described or declared):
+        raise NotAnArticle("no byline, date, keywords or newsletter")
 
 
 def _listed_articles(container) -> int:

@@ -3,7 +3,8 @@
 Order (WHATWG's, simplified): a byte-order mark wins outright; then the HTTP ``charset``; then
 a ``<meta charset>`` / ``http-equiv`` declaration in the first bytes; then bs4's UnicodeDammit
 guesses. A declared charset that does not decode cleanly is treated as a lie and the next source
-is tried, so a page served as UTF-8 but written in windows-1252 still reads right.
+is tried, so a page served as UTF-8 but written in windows-1252 still reads right; and a server's
+Latin-1 default does not override a page that declares UTF-8 and decodes as UTF-8.
 """
 
 from __future__ import annotations
@@ -119,7 +120,12 @@ def decode_html(data: bytes, headers: dict | None = None) -> tuple[str, str]:
     kind = binary_kind(data)
     if kind:
         raise NotAnArticle(f"{kind}, not an HTML page")
-    for encoding in (header_charset(headers), meta_charset(data), "utf-8"):
+    http, meta = header_charset(headers), meta_charset(data)
+    if http == "windows-1252" and meta == "utf-8" and _try(data, "utf-8") is not None:
+        # A server default ("charset=ISO-8859-1") over a page that says, and is, UTF-8: the
+        # page knows better, and believing the server would turn every curly quote into "â€™".
+        http = None
+    for encoding in (http, meta, "utf-8"):
         text = _try(data, encoding)
         if text is not None:
             return text, encoding
