@@ -400,3 +400,10 @@ def test_a_page_of_prose_without_any_article_marks_is_not_an_article():
     with pytest.raises(NotAnArticle, match="no byline, date, keywords or newsletter"):
         parse_article(page, url="https://www.thecarlatreport.com/about-us")
     assert parse_article(page, url=URL).title == "About Us"  # an article URL says otherwise
+
+
+def test_without_a_url_or_canonical_the_page_finds_itself_in_the_table_of_contents():
+    article = parse_article(html5_page())  # no URL, no <link rel=canonical>
+    assert article.url is None
+    assert article.canonical_url == URL and article.article_id == 4321
+    assert article.provenance["canonical_url"] == "table of contents entry with this title"

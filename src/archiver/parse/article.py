@@ -82,7 +82,9 @@ class Found:
 
 def extract(root: etree._Element, url: str | None) -> Article:
     data = structured_data(root, url)
-    base = data.base_url or url
+    # Links resolve against <base>, the page URL, its canonical URL — or, for a saved page
+    # parsed with none of them, the site itself.
+    base = data.base_url or url or data.canonical or absolute(data.first("og:url"), None) or carlat.BASE
     ld = data.article or {}
     found = Found()
     marks = remove_invisible(root, _label_kind)
@@ -829,6 +831,11 @@ def build_article(found: Found, url, data: Structured, base) -> Article:
     _credentials_from_bylines(found, authors)
     disclosure = _clean_disclosure(found.values.pop("_disclosures", []), authors)
     canonical = data.canonical or absolute(data.first("og:url"), base) or without_query(url)
+    canonical_how = ("<link rel=canonical>" if data.canonical else "og:url" if data.first("og:url")
+                     else "page URL" if canonical else None)
+    if not canonical:  # a saved page parsed without its URL: its own entry in the issue's contents
+        canonical = _own_toc_entry(found.get("title"), found.get("issue_articles", []))
+        canonical_how = "table of contents entry with this title" if canonical else None
     article_id = carlat.article_id(canonical) or carlat.article_id(url)
     issue = None
     if any(found.get(k) for k in ("issue_date", "issue_title", "issue_url", "issue_articles")):
@@ -846,13 +853,19 @@ def build_article(found: Found, url, data: Structured, base) -> Article:
     provenance = {k: v for k, v in found.how.items() if not k.startswith("_")}
     if body:
         provenance["body"] = f"paragraphs of the article container ({found.how.get('container')})"
-    provenance["canonical_url"] = ("<link rel=canonical>" if data.canonical else
-                                   "og:url" if data.first("og:url") else "page URL")
+    if canonical_how:
+        provenance["canonical_url"] = canonical_how
     for key in ("issue_date", "issue_title", "issue_url", "issue_articles"):
         if key in provenance:
             provenance[f"issue.{key[6:]}"] = provenance.pop(key)
     article.provenance = provenance
     return article
+
+
+def _own_toc_entry(title: str | None, entries: list[IssueArticle]) -> str | None:
+    urls = {entry.url for entry in entries if title and entry.title == title and entry.url}
+    url = urls.pop() if len(urls) == 1 else None
+    return url if url and carlat.classify(url) == "article" else None
 
 
 def _authors_before_disclosure(texts: list[str]) -> list[Author]:
