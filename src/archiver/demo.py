@@ -113,9 +113,7 @@ class SiteServer:
                 pass
 
             def do_GET(self):
-                arrived = time.monotonic()
-                if server.latency:
-                    time.sleep(server.latency)
+                arrived = self.arrived = time.monotonic()
                 page = server.pages.get(self.path)
                 status, sent = self._answer(page)
                 with server._lock:
@@ -132,6 +130,7 @@ class SiteServer:
                     self.send_response(304)
                     for name, value in validators:
                         self.send_header(name, value)
+                    self._after_latency()
                     self.end_headers()
                     return 304, 0
                 extra = list(page.headers) + (validators if page.status == 200 else [])
@@ -157,8 +156,14 @@ class SiteServer:
                 self.send_header("Content-Length", str(len(body)))
                 for name, value in headers:
                     self.send_header(name, value)
+                self._after_latency()
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _after_latency(self) -> None:
+                """Answer `latency` after the request arrived, our own work included."""
+                if server.latency:
+                    time.sleep(max(0.0, self.arrived + server.latency - time.monotonic()))
 
         return Handler
 
