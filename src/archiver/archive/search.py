@@ -76,13 +76,15 @@ def search(db: Database, query: str, *, author: str | None = None, keyword: str 
     if limit < 1:
         raise ArchiverError(f"--limit must be at least 1, not {limit}")
     clauses, params = filter_clauses(author, keyword, newsletter, study_type, since, until)
-    restriction = ""
+    # Filters are checked on the matches, by rowid. (`rowid IN (SELECT .. filters)` would be
+    # handed to FTS5, which then runs the whole MATCH once per listed rowid.)
+    join, restriction = "", ""
     if clauses:
-        restriction = ("AND articles_fts.rowid IN (SELECT articles.id FROM articles WHERE "
-                       + " AND ".join(clauses) + ")")
+        join = "CROSS JOIN articles ON articles.id = articles_fts.rowid"
+        restriction = "AND " + " AND ".join(clauses)
     sql = f"""
         WITH best AS (
-          SELECT rowid AS id, {SCORE} AS score FROM articles_fts
+          SELECT articles_fts.rowid AS id, {SCORE} AS score FROM articles_fts {join}
           WHERE articles_fts MATCH :query {restriction}
           ORDER BY score LIMIT :limit
         )
