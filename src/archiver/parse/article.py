@@ -100,7 +100,7 @@ def extract(root: etree._Element, url: str | None) -> Article:
     region = Region.build(root, container, title_el)
 
     structured_fields(found, data, base)
-    template_fields(found, region, base)
+    template_fields(found, region, base, marks)
     title_field(found, data, title_el)
     read_blocks(found, region, base)
     page_fields(found, page)
@@ -343,13 +343,13 @@ def _newsletter_name(name: str | None) -> str | None:
 
 # ------------------------------------------------------------------ template markup
 
-def template_fields(found: Found, region: Region, base: str | None) -> None:
-    """Elements the known template names by class (Drupal's field--name-field-*, byline, ...)."""
+def template_fields(found: Found, region: Region, base: str | None, marks) -> None:
+    """Elements the known template names by class (Drupal's field--name-field-*, byline, ...),
+    noted by the first walk; only those in the article's region count."""
     if region.root is None:
         return
-    for el in region.root.iter():
-        name = carlat.template_field(el.get("class"))
-        if not name:
+    for el, name in marks.template:
+        if not _is_inside(el, region.root):
             continue
         text = collapse(text_of(el))
         if not text or len(text) > 1500:
@@ -365,7 +365,7 @@ def _template_value(found: Found, name: str, el, text: str, base) -> bool:
         authors = _named_authors(text)
         return bool(authors) and (found.offer("authors", authors, how) or True)
     if name == "published":
-        stamp = el.xpath("string((.//time/@datetime | self::time/@datetime)[1])")
+        stamp = next((t.get("datetime") for t in el.iter("time") if t.get("datetime")), "")
         date = find_date(stamp) or (find_date(text) if len(text) <= 80 else None)
         if not date and len(text) <= 40 and parse_date(text, month_only=True):
             found.values.setdefault("_month_date", parse_date(text, month_only=True))
@@ -576,7 +576,7 @@ def _header_part(part: str):
 
 def _link_line(found: Found, block: Block, base) -> None:
     """A line that is only a link: a category link becomes the category; others are chrome."""
-    links = block.el.xpath(".//a[@href]") if block.el.tag != "a" else [block.el]
+    links = [a for a in block.el.iter("a") if a.get("href") is not None]
     if len(links) == 1:
         href = absolute(links[0].get("href"), base) or ""
         path = re.sub(r"^https?://[^/]+", "", href)
@@ -586,7 +586,7 @@ def _link_line(found: Found, block: Block, base) -> None:
 
 def _short_links(block: Block) -> bool:
     """A line of buttons or menu links: every link's text is short (≤ 8 words)."""
-    links = [block.el] if block.el.tag == "a" else block.el.xpath(".//a")
+    links = list(block.el.iter("a"))
     return bool(links) and all(len(text_of(a).split()) <= 8 for a in links)
 
 
@@ -615,7 +615,7 @@ _LABEL_STARTS = ("issue date", "table of contents", "in this issue", "issue cont
 
 def _label_kind(text: str) -> bool:
     """Cheap test of a text node for a page-wide label (runs on every text node)."""
-    if "Carlat" in text or "disclosed" in text:
+    if "Carlat" in text or "disclosed" in text or "ubscri" in text:
         return True
     if len(text) < 120:
         stripped = text.lstrip()
@@ -664,13 +664,15 @@ def _block_text(el) -> str:
 
 
 def _after(label_el, scope, tags):
-    """Elements named `tags` that follow `label_el` inside `scope`, in document order."""
-    seen = False
-    for el in scope.iter():
-        if el is label_el:
-            seen = True
-        elif seen and el.tag in tags:
-            yield el
+    """Elements named `tags` that follow `label_el` inside `scope`, in document order (walking
+    forward from the label, not through everything before it)."""
+    el = label_el
+    while el is not None and el is not scope:
+        for sibling in el.itersiblings():
+            if sibling.tag in tags:
+                yield sibling
+            yield from sibling.iterdescendants(*tags)
+        el = el.getparent()
 
 
 def _toc_after(label_el, base):
@@ -767,8 +769,8 @@ def paywall_signal(container, ld: dict, marks) -> str | None:
         return None
     if any(_is_inside(el, container) for el in marks.paywall):
         return "paywall markup"
-    for node in container.xpath(".//text()[contains(., 'ubscri')]"):
-        if PAYWALL.search(_block_text(node.getparent()) if node.getparent() is not None else str(node)):
+    for el, text in marks.texts:  # noted by the first walk (`_label_kind`)
+        if "ubscri" in text and _is_inside(el, container) and PAYWALL.search(_block_text(el)):
             return "paywall prompt text"
     if ld.get("isAccessibleForFree") in (False, "False", "false"):
         selector = _ld_text(ld.get("hasPart") if isinstance(ld.get("hasPart"), dict) else None, "cssSelector")

@@ -84,6 +84,7 @@ class Marks:
         self.chrome: list = []  # navigation, sidebars, share/author boxes (removed later)
         self.containers: list = []  # elements marked as the article or its body
         self.paywall: list = []  # elements named like a paywall box
+        self.template: list = []  # (element, field) for elements the template names by class
         self.texts: list = []  # (element holding it, text) for texts `remove_invisible` was asked to note
 
 
@@ -127,10 +128,12 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
             elif tag in ("article", "main"):
                 marks.containers.append(el)
             continue
-        names, hidden, role, semantic = "", False, None, False
+        names, hidden, role, semantic, classes = "", False, None, False, None
         for name, value in attributes:
             if name == "class" or name == "id":
                 names = f"{names} {value}" if names else value
+                if name == "class":
+                    classes = value
             elif name == "hidden" or (name == "aria-hidden" and value == "true"):
                 hidden = True
             elif name == "style":
@@ -156,6 +159,10 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
             marks.chrome.append(el)
         if flags & PAYWALL:
             marks.paywall.append(el)
+        if classes:
+            field = carlat.template_field(classes)
+            if field:
+                marks.template.append((el, field))
         if flags & CONTAINER or semantic or role == "main" or tag in ("article", "main"):
             marks.containers.append(el)
     for el in doomed:
