@@ -424,3 +424,26 @@ def test_demo_runs_twice_offline_and_the_second_run_is_all_not_modified(tmp_path
     assert re.search(r"not modified\s+(\d+)", runs[1].stdout)[1] == str(downloaded)
     assert re.search(r"downloaded\s+(\d+)", runs[1].stdout)[1] == "0"
     assert (tmp_path / "data" / "archive.db").exists() and list((tmp_path / "data" / "warc").iterdir())
+
+
+def test_random_5xx_and_429_still_archive_every_article(site, tmp_path):
+    import random
+
+    chance = random.Random(7)
+    injected = []
+
+    def fault(path):
+        roll = chance.random()
+        if roll < 0.2:
+            injected.append(503)
+            return Page(b"busy", status=503)
+        if roll < 0.3:
+            injected.append(429)
+            return Page(b"slow down", status=429, headers=(("Retry-After", "0"),))
+        return None
+
+    site.fault = fault
+    report = run(site, tmp_path, retries=4, backoff=0.001)
+    assert len(injected) > 10
+    assert len(archived(tmp_path)) == len(site.expected)
+    assert all(reason == "HTTP 410" for _, reason in report.failures)

@@ -58,9 +58,11 @@ class SiteServer:
     """
 
     def __init__(self, pages: dict[str, Page], host: str = "127.0.0.1", port: int = 0,
-                 latency: float = 0.0, log_headers: bool = True):
+                 latency: float = 0.0, log_headers: bool = True, fault=None):
         self.pages = pages
         self.latency = latency
+        # fault(path) -> a Page to answer instead (a 503, a 429 with Retry-After...), or None.
+        self.fault = fault
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
         self.log_headers = log_headers
@@ -114,7 +116,7 @@ class SiteServer:
 
             def do_GET(self):
                 arrived = self.arrived = time.monotonic()
-                page = server.pages.get(self.path)
+                page = (server.fault and server.fault(self.path)) or server.pages.get(self.path)
                 status, sent = self._answer(page)
                 with server._lock:
                     server.hits.append(Hit(arrived, server.port, self.path, status, sent,
