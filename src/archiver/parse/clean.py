@@ -54,6 +54,17 @@ def name_flags(names: str) -> int:
     return flags
 
 
+_CLASS_INFO: dict[str, tuple] = {}
+
+
+def class_info(classes: str) -> tuple[int, str | None]:
+    """(flags, template field) of a class attribute, cached: pages repeat a few hundred."""
+    if len(_CLASS_INFO) > 20000:
+        _CLASS_INFO.clear()
+    info = _CLASS_INFO[classes] = (name_flags(classes), carlat.template_field(classes))
+    return info
+
+
 _PAGE_CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo"))
 
 
@@ -128,12 +139,12 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
             elif tag in ("article", "main"):
                 marks.containers.append(el)
             continue
-        names, hidden, role, semantic, classes = "", False, None, False, None
+        hidden, role, semantic, classes, ident = False, None, False, None, None
         for name, value in attributes:
-            if name == "class" or name == "id":
-                names = f"{names} {value}" if names else value
-                if name == "class":
-                    classes = value
+            if name == "class":
+                classes = value
+            elif name == "id":
+                ident = value
             elif name == "hidden" or (name == "aria-hidden" and value == "true"):
                 hidden = True
             elif name == "style":
@@ -142,7 +153,13 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
                 role = value
             elif (name == "itemprop" and value == "articleBody") or (name == "itemtype" and "Article" in value):
                 semantic = True
-        flags = name_flags(names) if names else 0
+        if classes:
+            info = _CLASS_INFO.get(classes) or class_info(classes)
+            flags, field = info
+        else:
+            flags, field = 0, None
+        if ident:
+            flags |= name_flags(ident)
         if (hidden or flags & HIDDEN) and tag not in ("html", "body"):
             doomed.append(el)
             walker.skip_subtree()
@@ -159,10 +176,8 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
             marks.chrome.append(el)
         if flags & PAYWALL:
             marks.paywall.append(el)
-        if classes:
-            field = carlat.template_field(classes)
-            if field:
-                marks.template.append((el, field))
+        if field:
+            marks.template.append((el, field))
         if flags & CONTAINER or semantic or role == "main" or tag in ("article", "main"):
             marks.containers.append(el)
     for el in doomed:
