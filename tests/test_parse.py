@@ -407,3 +407,10 @@ def test_without_a_url_or_canonical_the_page_finds_itself_in_the_table_of_conten
     assert article.url is None
     assert article.canonical_url == URL and article.article_id == 4321
     assert article.provenance["canonical_url"] == "table of contents entry with this title"
+
+
+def test_a_page_wrapper_with_a_chrome_like_class_is_still_read():
+    page = html5_page().replace("<main class=\"l-main\">", "<main class=\"l-main\"><div class=\"page menu-closed has-sidebar\">") \
+        .replace("</main>", "</div></main>")
+    article = parse_article(page, url=URL)
+    assert article.title == "Sleep Restriction for Bipolar Depression" and article.word_count > 100

@@ -27,7 +27,14 @@ _CONTAINER_CLASS = re.compile(
 
 # Flags of a class/id pair, cached: pages repeat the same few hundred class strings, and
 # lxml's XPath string functions over every element cost more than the parse itself.
-HIDDEN, CHROME, CONTAINER, PAYWALL = 1, 2, 4, 8
+HIDDEN, CHROME, CONTAINER, PAYWALL, SKIP = 1, 2, 4, 8, 16
+# Chrome whose inside holds nothing any rule reads (no labels, prompts or disclosures): the
+# first walk need not enter it. Sidebars, subscribe and author boxes are walked.
+_SKIPPABLE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:carousel|slick(?:-\w+)?|slider|swiper|owl-carousel|share|sharing|addthis|"
+    r"sharethis|social-(?:links|share|media|icons|buttons|follow)|related|recommended|featured|"
+    r"advert|ad-slot|cookies?|menu|pager|pagination|comments?|popup|modal|breadcrumbs?|"
+    r"print(?:er)?|links|more-from(?:-\w+)?)(?=$|[\s_-])", re.I)
 PAYWALL_CLASS = re.compile(r"(?:^|[\s_-])(?:paywall|paywalled|subscriber-only|subscribers-only|"
                            r"premium-content|locked-content|metered)(?=$|[\s_-])", re.I)
 
@@ -50,6 +57,8 @@ def name_flags(names: str) -> int:
         flags |= CONTAINER
     if PAYWALL_CLASS.search(names):
         flags |= PAYWALL
+    if flags & CHROME and _SKIPPABLE_CLASS.search(names):
+        flags |= SKIP
     _FLAGS_CACHE[names] = flags
     return flags
 
@@ -71,6 +80,11 @@ _PAGE_CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo"))
 def _is_page_level(el) -> bool:
     """A <header>/<footer> of the page, not of an <article> or the <main> part."""
     return not any(a.tag in ("article", "main") for a in el.iterancestors())
+
+
+def _is_box(el) -> bool:
+    """A small box, not a page wrapper that a theme gave a chrome-like class name."""
+    return el.tag not in _NEVER_CHROME and el.find(".//h1") is None and len(el.findall(".//p")) < 5
 
 
 def drop(el: etree._Element) -> None:
@@ -164,7 +178,8 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
             doomed.append(el)
             walker.skip_subtree()
             continue
-        if role in _PAGE_CHROME_ROLES:  # role="navigation" / "banner" / "contentinfo"
+        if role in _PAGE_CHROME_ROLES or (flags & SKIP and _is_box(el)):
+            # role="navigation" / "banner" / "contentinfo", carousels, share bars, menus
             marks.chrome.append(el)
             walker.skip_subtree()
             continue
