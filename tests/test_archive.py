@@ -360,6 +360,8 @@ def test_bulk_load_into_a_populated_archive_keeps_the_index_and_triggers(archive
     triggers = {t.name for t in archive.db["articles"].triggers}
     assert {"articles_ai", "articles_ad", "articles_au"} <= triggers
     archive.db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
+    # The bigger indexing buffer of bulk loads is put back to FTS5's default.
+    assert archive.db.execute("SELECT v FROM articles_fts_config WHERE k = 'hashsize'").fetchone() == (1048576,)
     archive.store(make_article(10, body="Single store of trazodone."))  # through the triggers
     assert [r["site_article_id"] for r in archive.db["articles"].search("trazodone")] == [10]
 
