@@ -501,9 +501,9 @@ def _maybe_disclosure(text: str) -> bool:
 
 
 def _maybe_paywall(text: str) -> bool:
-    lowered = text.lower()
-    return any(word in lowered for word in ("subscri", "log in", "login", "sign in", "full",
-                                            "purchase", "free article", "reading"))
+    """Cheap test before PAYWALL's regex: substrings that match either case."""
+    return any(word in text for word in ("ubscri", "og in", "ogin", "ign in", "full", "urchase",
+                                         "ree article", "eading"))
 
 
 def _label_of(text: str):
