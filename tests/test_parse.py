@@ -414,3 +414,16 @@ def test_a_page_wrapper_with_a_chrome_like_class_is_still_read():
         .replace("</main>", "</div></main>")
     article = parse_article(page, url=URL)
     assert article.title == "Sleep Restriction for Bipolar Depression" and article.word_count > 100
+
+
+def test_volume_lines_breadcrumb_categories_topics_and_json_ld_entities():
+    ld = {"@type": "Article", "headline": "Lithium &amp; the Kidney", "datePublished": "2024-05-06"}
+    page = html5_page(ld, body=prose(3) + "<p>Topics: lithium, renal function</p>") \
+        .replace("<main class=\"l-main\">", "<main class=\"l-main\"><div class=\"breadcrumb\"><a href=\"/\">Home</a> » "
+                 "<a href=\"/category/general-psychiatry\">General Psychiatry</a></div>") \
+        .replace("· <time", "· Volume 42, Number 5 · <time")
+    article = parse_article(page, url=URL)
+    assert article.title == "Lithium & the Kidney"
+    assert article.category == "General Psychiatry" and article.provenance["category"] == "breadcrumb link"
+    assert article.keywords == ["lithium", "renal function"]
+    assert article.published == "2024-05-06" and "Volume" not in article.body

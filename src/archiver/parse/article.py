@@ -11,6 +11,7 @@ rule stopped answering.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ STUDY_TYPE_LABEL = re.compile(r"^(?:Type\s+of\s+study|Study\s+type|Study\s+desig
 PUBLISHED_LABEL = re.compile(r"^(?:Published|Posted|Publication\s+date|Date\s+published)(?:\s+on)?\s*:\s*", re.I)
 ISSUE_DATE_LABEL = re.compile(r"^Issue\s+Date\b\s*:?\s*", re.I)
 ISSUE_LINKS_LABEL = re.compile(r"^Issue\s+Links\s*:", re.I)
-KEYWORDS_LABEL = re.compile(r"^(?:KEYWORDS\b|TAGS\b|Keywords\b\s*:?|Tags\s*:)\s*")
+KEYWORDS_LABEL = re.compile(r"^(?:KEYWORDS\b|TAGS\b|Keywords\b\s*:?|Tags\s*:|Topics\s*:)\s*")
 TOC_LABEL = re.compile(r"^(?:Table\s+of\s+Contents|In\s+This\s+Issue|Issue\s+Contents)\s*:?$", re.I)
 FROM_NEWSLETTER = re.compile(r"\bFrom\s+((?:The\s+)?Carlat\s+(?:[A-Z][\w&’']*\s+){0,4}Report)\b")
 DISCLOSURE = re.compile(
@@ -93,6 +94,7 @@ def extract(root: etree._Element, url: str | None) -> Article:
     title_el = title_element(root, container, data)
     paywall_hint = paywall_signal(container, ld, marks)
     page = page_labels(marks, base)
+    found.offer("_breadcrumb_category", _breadcrumb_category(marks, base), "breadcrumb link")
 
     if paywall_hint:
         found.values["_paywalled"] = True
@@ -257,7 +259,8 @@ def _ld_text(item: dict | None, *keys: str) -> str | None:
         if isinstance(value, dict):
             value = value.get("name") or value.get("@value")
         if isinstance(value, (str, int, float)) and str(value).strip():
-            return str(value).strip()
+            value = str(value).strip()
+            return html.unescape(value) if "&" in value else value  # JSON-LD may hold entities
     return None
 
 
@@ -555,6 +558,9 @@ def _header_line(found: Found, block: Block) -> bool:
 _HEADER_SEPARATORS = re.compile(r"\s+[·|•]\s+|\s+[–—]\s+(?=[A-Z0-9])|\n")
 
 
+_VOLUME_ISSUE = re.compile(r"(?i)^vol(?:ume)?\.?\s*\d+,?\s*(?:no\.?|number|issue)\s*\d+$")
+
+
 def _header_part(part: str):
     """[(field, value, strategy)] for one piece of a header line, or None if it is not one."""
     newsletter = FROM_NEWSLETTER.search(part)
@@ -562,7 +568,10 @@ def _header_part(part: str):
     found = []
     if newsletter:
         found.append(("newsletter", _newsletter_name(newsletter.group(1)), "label “From The Carlat … Report”"))
-    if rest and is_date_line(rest):
+    if rest and _VOLUME_ISSUE.match(rest):
+        # "Volume 37, Number 1": the issue's number, set aside (the issue is known by its date)
+        found.append(("_volume", rest, "volume line under the title"))
+    elif rest and is_date_line(rest):
         found.append(("published", find_date(rest), "date line under the title"))
     elif rest and parse_date(rest, month_only=True) and len(rest) < 30:
         found.append(("_month_date", parse_date(rest, month_only=True), "month line under the title"))
@@ -610,7 +619,7 @@ class PageLabels:
 
 
 _LABEL_STARTS = ("issue date", "table of contents", "in this issue", "issue contents",
-                 "keywords", "tags")
+                 "keywords", "tags", "topics")
 
 
 def _label_kind(text: str) -> bool:
@@ -742,9 +751,25 @@ def page_fields(found: Found, page: PageLabels) -> None:
         found.how.setdefault("disclosure", "text “… has disclosed …” (page)")
 
 
+def _breadcrumb_category(marks, base) -> str | None:
+    """ "Home » General Psychiatry » Title": a breadcrumb link to a category or listing page."""
+    for el in marks.chrome:
+        if "breadcrumb" not in f"{el.get('class') or ''} {el.get('id') or ''}".lower():
+            continue
+        for link in el.iter("a"):
+            href = absolute(link.get("href"), base) or ""
+            path = re.sub(r"^https?://[^/]+", "", href)
+            text = collapse(text_of(link))
+            if text and (carlat.CATEGORY_PATH.match(path) or carlat.classify(href) == "listing") \
+                    and not carlat.NEWSLETTER_NAME.search(text):  # a newsletter is not a category
+                return text
+    return None
+
+
 def fallback_fields(found: Found, data: Structured, url, base) -> None:
     found.offer("published", found.get("issue_date"), "issue date")
     found.offer("published", found.values.pop("_month_date", None), "month of the date line (1st)")
+    found.offer("category", found.values.pop("_breadcrumb_category", None), "breadcrumb link")
     journal = data.first("citation_journal_title")
     found.offer("newsletter", _newsletter_name(journal), "meta citation_journal_title")
     found.offer("newsletter", carlat.newsletter_from_issue_url(found.get("issue_url")), "issue URL code")
