@@ -10,9 +10,9 @@ with the site's knowledge in carlat.py.
 
 from __future__ import annotations
 
-from archiver.errors import NotAnArticle
+from archiver.errors import InputTooLarge, NotAnArticle
 from archiver.parse.article import extract, refuse_by_url
-from archiver.parse.page import MAX_INPUT_BYTES, absolute, checked_input, load_tree, to_text
+from archiver.parse.page import MAX_INPUT_BYTES, absolute, checked_input, load_tree
 from archiver.record import Article, Capture
 
 __all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "discover_links", "parse_article", "parse_capture"]
@@ -34,8 +34,8 @@ def parse_capture(capture: Capture) -> Article:
 def discover_links(html: str | bytes, base_url: str, headers: dict | None = None) -> list[str]:
     """Absolute http(s) URLs of the page's links, fragments stripped, deduplicated, in order."""
     try:
-        root = load_tree(to_text(html, headers))
-    except NotAnArticle:
+        root = load_tree(*checked_input(html, headers))
+    except (NotAnArticle, InputTooLarge):  # nothing to follow in binary, empty or huge input
         return []
     bases = root.xpath("//base/@href")
     base = absolute(bases[0], base_url) if bases else base_url
