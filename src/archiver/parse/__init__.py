@@ -11,7 +11,8 @@ with the site's knowledge in carlat.py.
 from __future__ import annotations
 
 from archiver.errors import InputTooLarge, NotAnArticle
-from archiver.parse.article import extract, refuse_by_url
+from archiver.parse.article import extract
+from archiver.parse.verdict import refuse_by_url
 from archiver.parse.page import MAX_INPUT_BYTES, absolute, checked_input, load_tree
 from archiver.record import Article, Capture
 

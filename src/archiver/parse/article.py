@@ -17,47 +17,21 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from archiver.errors import NotAnArticle
 from archiver.parse import carlat
 from archiver.parse.blocks import Block, blocks_of, paragraphs
 from archiver.parse.clean import article_container, remove_chrome, remove_invisible
-from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, absolute,
-                                 structured_data, text_of, without_query)
+from archiver.parse.labels import (AUTHOR_BOX_END, BREADCRUMB, CITATION_LABEL, DISCLOSURE,
+                                   FROM_NEWSLETTER, ISSUE_DATE_LABEL, ISSUE_LINKS_LABEL,
+                                   KEYWORDS_LABEL, PAYWALL, PUBLISHED_LABEL, STUDY_TYPE_LABEL,
+                                   PageLabels, block_text, label_kind, newsletter_name,
+                                   split_keywords, unique, page_labels)
+from archiver.parse.page import Structured, absolute, structured_data, text_of, without_query
+from archiver.parse.verdict import refuse_non_articles
 from archiver.parse.text import (collapse, find_date, is_date_line, looks_like_name,
                                  parse_citation, parse_date, split_byline, word_count)
 from archiver.record import Article, Author, Issue, IssueArticle
 
-# ------------------------------------------------------------------ textual labels
-CITATION_LABEL = re.compile(r"^Review(?:ed)?\s+of\b\s*:?\s*", re.I)
-STUDY_TYPE_LABEL = re.compile(r"^(?:Type\s+of\s+study|Study\s+type|Study\s+design)\b\s*:?\s*", re.I)
-PUBLISHED_LABEL = re.compile(r"^(?:Published|Posted|Publication\s+date|Date\s+published)(?:\s+on)?\s*:\s*", re.I)
-ISSUE_DATE_LABEL = re.compile(r"^Issue\s+Date\b\s*:?\s*", re.I)
-ISSUE_LINKS_LABEL = re.compile(r"^Issue\s+Links\s*:", re.I)
-KEYWORDS_LABEL = re.compile(r"^(?:KEYWORDS\b|TAGS\b|Keywords\b\s*:?|Tags\s*:|Topics\s*:)\s*")
-TOC_LABEL = re.compile(r"^(?:Table\s+of\s+Contents|In\s+This\s+Issue|Issue\s+Contents)\s*:?$", re.I)
-FROM_NEWSLETTER = re.compile(r"\bFrom\s+((?:The\s+)?Carlat\s+(?:[A-Z][\w&’']*\s+){0,4}Report)\b")
-DISCLOSURE = re.compile(
-    r"\b(?:has|have)\s+(?:no\s+\w+\s+to\s+)?disclosed\b|^Disclosures?\s*:|"
-    r"\bno\s+(?:relevant\s+)?financial\s+(?:relationships|interests|conflicts)\b|"
-    r"\bconflicts?\s+of\s+interest\b", re.I)
-BREADCRUMB = re.compile(r"^Home\s*(?:»|›|>|/|\|)")
-AUTHOR_BOX_END = re.compile(r"^(?:More\s+from\s+this\s+author|About\s+the\s+authors?|Related\s+articles?)\b", re.I)
-PAYWALL = re.compile(
-    r"\b(?:subscribe\s+(?:now\s+)?to\s+(?:read|continue|view|access|unlock)"
-    r"|(?:log|sign)\s*in\s+(?:or\s+subscribe\s+)?to\s+(?:read|continue|view|access)"
-    r"|(?:for|to)\s+(?:paid\s+)?subscribers\s+only|subscribers?[-\s]only"
-    r"|already\s+(?:a\s+)?subscriber|you\s+must\s+be\s+(?:a\s+subscriber|logged\s+in|signed\s+in)"
-    r"|(?:is|are)\s+(?:available|reserved|restricted)\s+(?:only\s+)?(?:to|for)\s+(?:paid\s+)?subscribers"
-    r"|to\s+(?:read|continue\s+reading|view|access)\s+(?:the\s+)?(?:full|rest|entire|complete)"
-    r"|become\s+a\s+subscriber|subscription\s+required|requires?\s+a\s+(?:paid\s+)?subscription"
-    r"|only\s+(?:paid\s+)?subscribers\s+can|free\s+articles?\s+(?:limit|remaining)"
-    r"|(?:log|sign)\s*in\s+or\s+subscribe|subscribe\s+or\s+(?:log|sign)\s*in"
-    r"|(?:keep|continue)\s+reading\s+(?:with|by)\s+(?:a\s+)?subscri"
-    r"|purchase\s+(?:this\s+)?(?:article|issue)\s+to)", re.I)
-ERROR_TITLE = re.compile(r"\b(?:404|page not found|not found|access denied|forbidden|server error)\b", re.I)
 
-MIN_WORDS = 60  # a research update is ~300 words; a teaser shows a paragraph or two
-MIN_TEASER_WORDS = 15
 EXPECTED_FIELDS = ("title", "authors", "published", "body", "keywords", "disclosure")
 
 
@@ -88,7 +62,7 @@ def extract(root: etree._Element, url: str | None) -> Article:
     base = data.base_url or url or data.canonical or absolute(data.first("og:url"), None) or carlat.BASE
     ld = data.article or {}
     found = Found()
-    marks = remove_invisible(root, _label_kind)
+    marks = remove_invisible(root, label_kind)
 
     container, container_how = article_container(root, marks)
     title_el = title_element(root, container, data)
@@ -112,7 +86,7 @@ def extract(root: etree._Element, url: str | None) -> Article:
         found.offer("paywalled", True, paywall_hint)
     found.how["container"] = container_how
     article = build_article(found, url, data, base)
-    refuse_non_articles(article, found, data, url, region.root)
+    refuse_non_articles(article, data, url, region.root)
     return article
 
 
@@ -290,7 +264,7 @@ def structured_fields(found: Found, data: Structured, base: str | None) -> None:
         types = str(part.get("@type", "")).lower()
         name = collapse(part.get("name") if isinstance(part.get("name"), str) else None)
         if "periodical" in types or "newsletter" in types or carlat.NEWSLETTER_NAME.search(name or ""):
-            found.offer("newsletter", _newsletter_name(name), "json-ld isPartOf periodical")
+            found.offer("newsletter", newsletter_name(name), "json-ld isPartOf periodical")
         if "publicationissue" in types:
             found.offer("issue_title", name, "json-ld isPartOf issue")
             found.offer("issue_date", find_date(_ld_text(part, "datePublished")), "json-ld isPartOf issue")
@@ -337,13 +311,6 @@ def _named_authors(text: str | None) -> list[Author]:
     return []
 
 
-def _newsletter_name(name: str | None) -> str | None:
-    match = carlat.NEWSLETTER_NAME.search(name or "")
-    if not match:
-        return None
-    return f"The Carlat {collapse(match.group(1))} Report"
-
-
 # ------------------------------------------------------------------ template markup
 
 def template_fields(found: Found, region: Region, base: str | None, marks) -> None:
@@ -376,7 +343,7 @@ def _template_value(found: Found, name: str, el, text: str, base) -> bool:
         return bool(date) and (found.offer("published", date, how) or True)
     if name == "newsletter":
         match = FROM_NEWSLETTER.search(text) or carlat.NEWSLETTER_NAME.search(text)
-        value = _newsletter_name(match.group(0)) if match else None
+        value = newsletter_name(match.group(0)) if match else None
         return bool(value) and (found.offer("newsletter", value, how) or True)
     if name == "disclosure":
         found.values.setdefault("_disclosures", []).append(text)
@@ -402,24 +369,9 @@ def _keywords_in(el) -> list[str]:
     words = [collapse(text_of(a)).lower() for a in el.iter("a")]
     words = [w for w in words if w]
     if words:
-        return _unique(words)
+        return unique(words)
     text = KEYWORDS_LABEL.sub("", collapse(text_of(el)))
-    return _split_keywords(text)
-
-
-def _split_keywords(text: str) -> list[str]:
-    text = re.sub(r"^\s*:\s*", "", text)
-    parts = re.split(r"\s*[,;|]\s*", text) if re.search(r"[,;|]", text) else text.split()
-    return _unique([p.lower().strip(" .") for p in parts if p.strip(" .")])
-
-
-def _unique(items):
-    seen, result = set(), []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            result.append(item)
-    return result
+    return split_keywords(text)
 
 
 # ------------------------------------------------------------------ the region's blocks
@@ -455,7 +407,7 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
             name, rest = label
             if name == "keywords":
                 if rest and block.link_density < 0.5:  # "Keywords: a, b, c" as plain text
-                    found.offer("keywords", _split_keywords(rest), "label “Keywords:” text")
+                    found.offer("keywords", split_keywords(rest), "label “Keywords:” text")
                 stop = True
                 continue
             if name in ("citation", "study_type") and not rest:
@@ -532,7 +484,7 @@ def _label_value(found: Found, name: str, value: str, line: str = "") -> None:
     elif name == "issue_date":
         found.offer("issue_date", find_date(value), "label “Issue Date:”")
     elif name == "newsletter":
-        found.offer("newsletter", _newsletter_name(value), "label “From The Carlat … Report”")
+        found.offer("newsletter", newsletter_name(value), "label “From The Carlat … Report”")
 
 
 def _header_line(found: Found, block: Block) -> bool:
@@ -567,7 +519,7 @@ def _header_part(part: str):
     rest = part.replace(newsletter.group(0), " ").strip() if newsletter else part
     found = []
     if newsletter:
-        found.append(("newsletter", _newsletter_name(newsletter.group(1)), "label “From The Carlat … Report”"))
+        found.append(("newsletter", newsletter_name(newsletter.group(1)), "label “From The Carlat … Report”"))
     if rest and _VOLUME_ISSUE.match(rest):
         # "Volume 37, Number 1": the issue's number, set aside (the issue is known by its date)
         found.append(("_volume", rest, "volume line under the title"))
@@ -608,137 +560,6 @@ def _is_category_line(block: Block) -> bool:
 
 # ------------------------------------------------------------------ page-wide labels
 
-@dataclass
-class PageLabels:
-    issue_date: str | None = None
-    toc: list[IssueArticle] = field(default_factory=list)
-    toc_issue_url: str | None = None
-    keywords: list[str] = field(default_factory=list)
-    newsletter: str | None = None
-    disclosures: list[str] = field(default_factory=list)
-
-
-_LABEL_STARTS = ("issue date", "table of contents", "in this issue", "issue contents",
-                 "keywords", "tags", "topics")
-
-
-def _label_kind(text: str) -> bool:
-    """Cheap test of a text node for a page-wide label (runs on every text node)."""
-    if "Carlat" in text or "disclosed" in text or "ubscri" in text:
-        return True
-    if len(text) < 120:
-        stripped = text.lstrip()
-        return bool(stripped) and stripped[0] in "IiTtKk" and stripped.lower().startswith(_LABEL_STARTS)
-    return False
-
-
-def page_labels(marks, base) -> PageLabels:
-    """Labels anywhere on the page (the sidebar holds the issue date and table of contents),
-    noted by the first walk (`_label_kind`), read before the sidebar is removed as chrome."""
-    labels = PageLabels()
-    for el, node in marks.texts:
-        text = collapse(node)
-        line = _block_text(el)
-        if ISSUE_DATE_LABEL.match(line) and not labels.issue_date:
-            stamps = [t.get("datetime") for t in _block_of(el).iter("time") if t.get("datetime")]
-            rest = ISSUE_DATE_LABEL.sub("", line)
-            # an issue is a month: "Issue Date: March 2023" is its first day
-            labels.issue_date = (find_date(stamps[0]) if stamps else None) or parse_date(rest, month_only=True)
-        elif TOC_LABEL.match(text) and not labels.toc:
-            labels.toc, labels.toc_issue_url = _toc_after(el, base)
-        elif KEYWORDS_LABEL.match(text) and len(text) < 400 and not labels.keywords:
-            labels.keywords = _keywords_after(el, text)
-        elif "Carlat" in text and not labels.newsletter:
-            match = FROM_NEWSLETTER.search(line)
-            if match:
-                labels.newsletter = _newsletter_name(match.group(1))
-        elif "disclosed" in text and DISCLOSURE.search(line) and line not in labels.disclosures:
-            labels.disclosures.append(line)
-    return labels
-
-
-def _block_of(el):
-    """The nearest enclosing element that is not inline."""
-    while el is not None and el.tag in ("a", "span", "strong", "b", "em", "i", "time", "label", "small"):
-        parent = el.getparent()
-        if parent is None:
-            break
-        el = parent
-    return el
-
-
-def _block_text(el) -> str:
-    el = _block_of(el)
-    return collapse(text_of(el)) if el is not None else ""
-
-
-def _after(label_el, scope, tags):
-    """Elements named `tags` that follow `label_el` inside `scope`, in document order (walking
-    forward from the label, not through everything before it)."""
-    el = label_el
-    while el is not None and el is not scope:
-        for sibling in el.itersiblings():
-            if sibling.tag in tags:
-                yield sibling
-            yield from sibling.iterdescendants(*tags)
-        el = el.getparent()
-
-
-def _toc_after(label_el, base):
-    """The list of links following a "Table Of Contents" label (in its box or the box's box)."""
-    items: list[IssueArticle] = []
-    box = label_el.getparent()
-    near = box.getparent() if box is not None and box.getparent() is not None else box
-    if near is None:
-        return items, None
-    first_list = next(_after(label_el, near, ("ul", "ol", "table")), None)
-    if first_list is not None:
-        rows = [row for row in first_list.iter("li", "tr")] or [first_list]
-        for row in rows:
-            link = next(row.iter("a"), None)
-            title = collapse(text_of(link)) if link is not None and link.get("href") else ""
-            if title:
-                items.append(IssueArticle(title, absolute(link.get("href"), base)))
-    else:
-        for link in _after(label_el, near, ("a",)):
-            title = collapse(text_of(link))
-            if title and link.get("href") and not title.isupper():
-                items.append(IssueArticle(title, absolute(link.get("href"), base)))
-    issue_url = None
-    for link in near.iter("a"):
-        href = link.get("href") or ""
-        if "issue" in href:  # cheap test first: most sidebar links are not issue pages
-            href = absolute(href, base)
-            if href and carlat.classify(href) == "issue":
-                issue_url = href
-                break
-    return items, issue_url
-
-
-def _keywords_after(label_el, label_text: str) -> list[str]:
-    """Keywords: the label's own text after "Keywords:", else the links after the label in its
-    box (up to three levels up)."""
-    own = _split_keywords(KEYWORDS_LABEL.sub("", label_text))
-    if own:
-        return own
-    el = label_el
-    for _ in range(3):
-        parent = el.getparent()
-        if parent is None:
-            break
-        words, seen_label = [], False
-        for node in parent.iter():
-            if node is label_el:
-                seen_label = True
-            elif seen_label and node.tag == "a":
-                text = collapse(text_of(node)).lower()
-                if text:
-                    words.append(text)
-        if words:
-            return _unique(words)
-        el = parent
-    return []
-
 
 def page_fields(found: Found, page: PageLabels) -> None:
     found.offer("issue_date", page.issue_date, "label “Issue Date:”")
@@ -771,18 +592,18 @@ def fallback_fields(found: Found, data: Structured, url, base) -> None:
     found.offer("published", found.values.pop("_month_date", None), "month of the date line (1st)")
     found.offer("category", found.values.pop("_breadcrumb_category", None), "breadcrumb link")
     journal = data.first("citation_journal_title")
-    found.offer("newsletter", _newsletter_name(journal), "meta citation_journal_title")
+    found.offer("newsletter", newsletter_name(journal), "meta citation_journal_title")
     found.offer("newsletter", carlat.newsletter_from_issue_url(found.get("issue_url")), "issue URL code")
     # Keywords "as displayed": the page's keyword links (template, label) come first; JSON-LD
     # and <meta> keywords only when the page shows none.
     ld_keywords = (data.article or {}).get("keywords")
     if isinstance(ld_keywords, str):
         ld_keywords = re.split(r"\s*[,;]\s*", ld_keywords)
-    found.offer("keywords", _unique([collapse(k).lower() for k in _ld_list(ld_keywords)
+    found.offer("keywords", unique([collapse(k).lower() for k in _ld_list(ld_keywords)
                                      if isinstance(k, str) and collapse(k)]), "json-ld keywords")
     keywords = data.first("keywords", "news_keywords")
     if keywords:
-        found.offer("keywords", _split_keywords(keywords), "meta keywords")
+        found.offer("keywords", split_keywords(keywords), "meta keywords")
 
 
 # ------------------------------------------------------------------ paywall
@@ -794,8 +615,8 @@ def paywall_signal(container, ld: dict, marks) -> str | None:
         return None
     if any(_is_inside(el, container) for el in marks.paywall):
         return "paywall markup"
-    for el, text in marks.texts:  # noted by the first walk (`_label_kind`)
-        if "ubscri" in text and _is_inside(el, container) and PAYWALL.search(_block_text(el)):
+    for el, text in marks.texts:  # noted by the first walk (`label_kind`)
+        if "ubscri" in text and _is_inside(el, container) and PAYWALL.search(block_text(el)):
             return "paywall prompt text"
     if ld.get("isAccessibleForFree") in (False, "False", "false"):
         selector = _ld_text(ld.get("hasPart") if isinstance(ld.get("hasPart"), dict) else None, "cssSelector")
@@ -916,74 +737,3 @@ def _credentials_from_bylines(found: Found, authors: list[Author]) -> None:
                 author.credentials = list(by_name[author.name])
 
 
-# ------------------------------------------------------------------ article or not?
-#
-# A page is an article when it has a title AND a body of real prose (MIN_WORDS words, or
-# MIN_TEASER_WORDS for a subscriber teaser), and nothing says otherwise. Reasons it is not:
-#   - its URL is one the site uses for listings or issue pages (carlat.classify);
-#   - its JSON-LD declares only non-article types (CollectionPage, ItemList, ...);
-#   - its title or heading is an error ("Page not found", "404") and it has little text;
-#   - its article region is a list of linked headings (teasers of a listing, search or issue
-#     page), and those teasers outweigh the text;
-#   - it has no title, or no prose body;
-#   - it has none of an article's marks (byline, date, keywords, newsletter, citation,
-#     disclosure) and does not declare itself one (article URL, og:type, JSON-LD type).
-
-def refuse_by_url(url: str | None) -> None:
-    """Listing and issue URLs are never articles: no need to parse them further."""
-    kind = carlat.classify(url) if url else None
-    if kind in ("listing", "issue"):
-        raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page")
-
-
-def refuse_non_articles(article: Article, found: Found, data: Structured, url, scope) -> None:
-    is_typed_article = bool(data.types & ARTICLE_TYPES)
-    non_article_types = data.types & NON_ARTICLE_TYPES
-    if non_article_types and not is_typed_article:
-        raise NotAnArticle(f"JSON-LD type {sorted(non_article_types)[0]}")
-    words = article.word_count
-    heading = f"{article.title or ''} {data.title_tag or ''}"
-    if ERROR_TITLE.search(heading) and words < 150:
-        raise NotAnArticle("an error page: " + collapse(article.title or data.title_tag)[:60])
-    if scope is not None and not is_typed_article:
-        listed = _listed_articles(scope)
-        if listed >= 2 and listed * 60 > words / 2:
-            raise NotAnArticle(f"a listing: {listed} linked headings")
-    if not article.title:
-        raise NotAnArticle("no title")
-    minimum = MIN_TEASER_WORDS if article.paywalled else MIN_WORDS
-    if words < minimum:
-        raise NotAnArticle(f"no article text ({words} words)")
-    # An "About us" or "CME information" page has a title and prose too; an article also has
-    # a byline, a date, keywords or a newsletter — or says it is one (URL, og:type, JSON-LD).
-    described = any((article.authors, article.published, article.keywords, article.newsletter,
-                     article.citation, article.disclosure))
-    declared = is_typed_article or (url and carlat.classify(url) == "article") \
-        or (data.first("og:type") or "").lower() == "article"
-    if not (described or declared):
-        raise NotAnArticle("no byline, date, keywords or newsletter")
-
-
-def _listed_articles(container) -> int:
-    """How many headings of the container are links to other pages (teasers of a listing).
-    Counted only when such headings are at least half of the container's headings."""
-    headings = list(container.iter("h2", "h3", "h4", "h5"))
-    linked = set()
-    for heading in headings:
-        links = [a for a in heading.iter("a") if a.get("href")]
-        if not links:
-            parent = heading.getparent()  # a card: <a href><h3>Title</h3></a>
-            links = [parent] if parent is not None and parent.tag == "a" and parent.get("href") else []
-        if not links:
-            continue
-        text = len("".join(text_of(heading).split()))
-        if text and len("".join("".join(text_of(a) for a in links).split())) >= 0.8 * text:
-            linked.add(links[0].get("href"))
-    if len(linked) < 2:  # teaser titles that are not headings: links in "…title…" boxes
-        for el in container.iter():
-            if "title" in (el.get("class") or ""):
-                for a in el.iter("a"):
-                    href = a.get("href") or ""
-                    if "/articles/" in href or carlat.classify(href) == "article":
-                        linked.add(href)
-    return len(linked) if len(linked) * 2 >= len(headings) else 0

@@ -1,0 +1,88 @@
+"""Is this page an article?
+
+A page is an article when it has a title AND a body of real prose (MIN_WORDS words, or
+MIN_TEASER_WORDS for a subscriber teaser), and nothing says otherwise. Reasons it is not:
+  - its URL is one the site uses for listings or issue pages (carlat.classify);
+  - its JSON-LD declares only non-article types (CollectionPage, ItemList, ...);
+  - its title or heading is an error ("Page not found", "404") and it has little text;
+  - its article region is a list of linked headings (teasers of a listing, search or issue
+    page), and those teasers outweigh the text;
+  - it has no title, or no prose body;
+  - it has none of an article's marks (byline, date, keywords, newsletter, citation,
+    disclosure) and does not declare itself one (article URL, og:type, JSON-LD type).
+"""
+
+from __future__ import annotations
+
+import re
+
+from archiver.errors import NotAnArticle
+from archiver.parse import carlat
+from archiver.parse.page import ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, text_of
+from archiver.parse.text import collapse
+from archiver.record import Article
+
+ERROR_TITLE = re.compile(r"\b(?:404|page not found|not found|access denied|forbidden|server error)\b", re.I)
+
+MIN_WORDS = 60  # a research update is ~300 words; a teaser shows a paragraph or two
+MIN_TEASER_WORDS = 15
+
+
+def refuse_by_url(url: str | None) -> None:
+    """Listing and issue URLs are never articles: no need to parse them further."""
+    kind = carlat.classify(url) if url else None
+    if kind in ("listing", "issue"):
+        raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page")
+
+
+def refuse_non_articles(article: Article, data: Structured, url, scope) -> None:
+    is_typed_article = bool(data.types & ARTICLE_TYPES)
+    non_article_types = data.types & NON_ARTICLE_TYPES
+    if non_article_types and not is_typed_article:
+        raise NotAnArticle(f"JSON-LD type {sorted(non_article_types)[0]}")
+    words = article.word_count
+    heading = f"{article.title or ''} {data.title_tag or ''}"
+    if ERROR_TITLE.search(heading) and words < 150:
+        raise NotAnArticle("an error page: " + collapse(article.title or data.title_tag)[:60])
+    if scope is not None and not is_typed_article:
+        listed = _listed_articles(scope)
+        if listed >= 2 and listed * 60 > words / 2:
+            raise NotAnArticle(f"a listing: {listed} linked headings")
+    if not article.title:
+        raise NotAnArticle("no title")
+    minimum = MIN_TEASER_WORDS if article.paywalled else MIN_WORDS
+    if words < minimum:
+        raise NotAnArticle(f"no article text ({words} words)")
+    # An "About us" or "CME information" page has a title and prose too; an article also has
+    # a byline, a date, keywords or a newsletter — or says it is one (URL, og:type, JSON-LD).
+    described = any((article.authors, article.published, article.keywords, article.newsletter,
+                     article.citation, article.disclosure))
+    declared = is_typed_article or (url and carlat.classify(url) == "article") \
+        or (data.first("og:type") or "").lower() == "article"
+    if not (described or declared):
+        raise NotAnArticle("no byline, date, keywords or newsletter")
+
+
+def _listed_articles(container) -> int:
+    """How many headings of the container are links to other pages (teasers of a listing).
+    Counted only when such headings are at least half of the container's headings."""
+    headings = list(container.iter("h2", "h3", "h4", "h5"))
+    linked = set()
+    for heading in headings:
+        links = [a for a in heading.iter("a") if a.get("href")]
+        if not links:
+            parent = heading.getparent()  # a card: <a href><h3>Title</h3></a>
+            links = [parent] if parent is not None and parent.tag == "a" and parent.get("href") else []
+        if not links:
+            continue
+        text = len("".join(text_of(heading).split()))
+        if text and len("".join("".join(text_of(a) for a in links).split())) >= 0.8 * text:
+            linked.add(links[0].get("href"))
+    if len(linked) < 2:  # teaser titles that are not headings: links in "…title…" boxes
+        for el in container.iter():
+            if "title" in (el.get("class") or ""):
+                for a in el.iter("a"):
+                    href = a.get("href") or ""
+                    if "/articles/" in href or carlat.classify(href) == "article":
+                        linked.add(href)
+    return len(linked) if len(linked) * 2 >= len(headings) else 0
