@@ -326,7 +326,8 @@ def reparse_child(db_path: str) -> None:
     own = peak_rss_mb()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"captures": result.captures, "outcomes": dict(result.outcomes),
-                      "seconds": elapsed, "main_rss_mb": own, "worker_rss_mb": children}))
+                      "failures": result.failures[:3], "seconds": elapsed, "main_rss_mb": own,
+                      "worker_rss_mb": children}))
 
 
 def bench_reparse(workdir: Path, generator: Generator, count: int = 10_000) -> dict:
@@ -382,6 +383,8 @@ def main(load_count: int = 10_000, search_count: int = 100_000, reparse_count: i
                   f"{reparse['outcomes']}; peak RSS main {reparse['main_rss_mb']:.0f} MB, largest "
                   f"worker {reparse['worker_rss_mb']:.0f} MB (target <= {RSS_TARGET_MB:.0f} MB: "
                   f"{verdict(reparse['peak_rss_mb'] <= RSS_TARGET_MB)})", flush=True)
+            if reparse["failures"]:
+                print(f"archive reparse: the parser failed on some pages, e.g. {reparse['failures'][0]}")
     return {"load": load, "search": search, "reparse": reparse}
 
 
