@@ -427,3 +427,12 @@ def test_volume_lines_breadcrumb_categories_topics_and_json_ld_entities():
     assert article.category == "General Psychiatry" and article.provenance["category"] == "breadcrumb link"
     assert article.keywords == ["lithium", "renal function"]
     assert article.published == "2024-05-06" and "Volume" not in article.body
+
+
+def test_parsing_from_several_threads_gives_the_same_records():
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [html5_page(body=prose(4, start=n)) for n in range(8)]
+    expected = [parse_article(page, url=URL) for page in pages]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda page: parse_article(page, url=URL), pages * 3)) == expected * 3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -99,7 +100,7 @@ def load_tree(text: str, utf8: bytes | None = None) -> etree._Element:
         # "unicode strings with encoding declaration" error.
         if utf8 is None:
             utf8 = _XML_DECLARATION.sub("", text, count=1).encode("utf-8", "surrogatepass")
-        root = etree.fromstring(utf8, _PARSER)
+        root = etree.fromstring(utf8, _parser())
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise NotAnArticle(f"no HTML document ({exc})") from None
     if root is None:
@@ -107,8 +108,17 @@ def load_tree(text: str, utf8: bytes | None = None) -> etree._Element:
     return root
 
 
-_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
-                           collect_ids=False, default_doctype=False)
+_PARSERS = threading.local()
+
+
+def _parser() -> etree.HTMLParser:
+    """One parser per thread: an lxml parser serves one parse at a time (crawl workers)."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.HTMLParser(
+            encoding="utf-8", remove_comments=True, remove_pis=True, collect_ids=False,
+            default_doctype=False)
+    return parser
 
 
 def text_of(el) -> str:
