@@ -436,3 +436,17 @@ def test_parsing_from_several_threads_gives_the_same_records():
     expected = [parse_article(page, url=URL) for page in pages]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(lambda page: parse_article(page, url=URL), pages * 3)) == expected * 3
+
+
+def test_label_words_inside_prose_are_not_labels():
+    body = ("<p>Review of the literature shows that invented trials rarely agree with each other on much.</p>"
+            "<p>Keywords matter when searching databases, and this invented paragraph says so at length.</p>"
+            + prose(3))
+    article = parse_article(html5_page(body=body), url=URL)
+    assert article.citation is None and article.keywords == []
+    assert article.body.startswith("Review of the literature") and "Keywords matter" in article.body
+
+
+def test_a_short_item_with_a_byline_and_a_date_is_still_an_article():
+    article = parse_article(html5_page(body="<p>" + " ".join(["Brief invented news item words."] * 7) + "</p>"), url=URL)
+    assert 25 <= article.word_count < 60

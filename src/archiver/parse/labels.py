@@ -16,12 +16,14 @@ from archiver.parse.page import absolute, text_of
 from archiver.parse.text import collapse, find_date, parse_date
 from archiver.record import IssueArticle
 
-CITATION_LABEL = re.compile(r"^Review(?:ed)?\s+of\b\s*:?\s*", re.I)
-STUDY_TYPE_LABEL = re.compile(r"^(?:Type\s+of\s+study|Study\s+type|Study\s+design)\b\s*:?\s*", re.I)
+# A label is followed by a colon, or stands alone on its line (its value on the next): so
+# "Review of the literature shows ..." in the text is not a citation.
+CITATION_LABEL = re.compile(r"^Review(?:ed)?\s+of\s*(?::\s*|$)", re.I)
+STUDY_TYPE_LABEL = re.compile(r"^(?:Type\s+of\s+study|Study\s+type|Study\s+design)\s*(?::\s*|$)", re.I)
 PUBLISHED_LABEL = re.compile(r"^(?:Published|Posted|Publication\s+date|Date\s+published)(?:\s+on)?\s*:\s*", re.I)
 ISSUE_DATE_LABEL = re.compile(r"^Issue\s+Date\b\s*:?\s*", re.I)
 ISSUE_LINKS_LABEL = re.compile(r"^Issue\s+Links\s*:", re.I)
-KEYWORDS_LABEL = re.compile(r"^(?:KEYWORDS\b|TAGS\b|Keywords\b\s*:?|Tags\s*:|Topics\s*:)\s*")
+KEYWORDS_LABEL = re.compile(r"^(?:KEYWORDS\b|TAGS\b|(?:Keywords|Tags|Topics)\s*(?::|$))\s*")
 TOC_LABEL = re.compile(r"^(?:Table\s+of\s+Contents|In\s+This\s+Issue|Issue\s+Contents)\s*:?$", re.I)
 FROM_NEWSLETTER = re.compile(r"\bFrom\s+((?:The\s+)?Carlat\s+(?:[A-Z][\w&’']*\s+){0,4}Report)\b")
 DISCLOSURE = re.compile(

@@ -1,7 +1,8 @@
 """Is this page an article?
 
-A page is an article when it has a title AND a body of real prose (MIN_WORDS words, or
-MIN_TEASER_WORDS for a subscriber teaser), and nothing says otherwise. Reasons it is not:
+A page is an article when it has a title AND a body of real prose (MIN_WORDS words; fewer,
+MIN_BYLINED_WORDS, with a byline and a date; MIN_TEASER_WORDS for a subscriber teaser), and
+nothing says otherwise. Reasons it is not:
   - its URL is one the site uses for listings or issue pages (carlat.classify);
   - its JSON-LD declares only non-article types (CollectionPage, ItemList, ...);
   - its title or heading is an error ("Page not found", "404") and it has little text;
@@ -26,6 +27,7 @@ ERROR_TITLE = re.compile(r"\b(?:404|page not found|not found|access denied|forbi
 
 MIN_WORDS = 60  # a research update is ~300 words; a teaser shows a paragraph or two
 MIN_TEASER_WORDS = 15
+MIN_BYLINED_WORDS = 25  # a short item is still an article when it has a byline and a date
 
 
 def refuse_by_url(url: str | None) -> None:
@@ -50,7 +52,8 @@ def refuse_non_articles(article: Article, data: Structured, url, scope) -> None:
             raise NotAnArticle(f"a listing: {listed} linked headings")
     if not article.title:
         raise NotAnArticle("no title")
-    minimum = MIN_TEASER_WORDS if article.paywalled else MIN_WORDS
+    minimum = (MIN_TEASER_WORDS if article.paywalled
+               else MIN_BYLINED_WORDS if article.authors and article.published else MIN_WORDS)
     if words < minimum:
         raise NotAnArticle(f"no article text ({words} words)")
     # An "About us" or "CME information" page has a title and prose too; an article also has
