@@ -413,7 +413,7 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
             if name in ("citation", "study_type") and not rest:
                 pending_label = name
                 continue
-            _label_value(found, name, rest, text)
+            _label_value(found, name, rest)
             continue
         if len(text) < 1200 and _maybe_disclosure(text) and DISCLOSURE.search(text):
             disclosures.append(text)
@@ -474,15 +474,15 @@ def _label_of(text: str):
     return None
 
 
-def _label_value(found: Found, name: str, value: str, line: str = "") -> None:
+def _label_value(found: Found, name: str, value: str) -> None:
     if name == "citation":
         found.offer("citation", parse_citation(value), "label “Review of:”")
     elif name == "study_type":
         found.offer("study_type", value, "label “Type of study:”")
     elif name == "published":
         found.offer("published", find_date(value), "label “Published On:”")
-    elif name == "issue_date":
-        found.offer("issue_date", find_date(value), "label “Issue Date:”")
+    elif name == "issue_date":  # an issue is a month: "Issue Date: March 2021" is its 1st
+        found.offer("issue_date", parse_date(value, month_only=True), "label “Issue Date:”")
     elif name == "newsletter":
         found.offer("newsletter", newsletter_name(value), "label “From The Carlat … Report”")
 
