@@ -217,6 +217,8 @@ def datasette_metadata() -> dict:
     tables = {name: {"title": name.replace("_", " ").capitalize(),
                      "description": escape(text, quote=False)}
               for name, text in TABLE_DESCRIPTIONS.items()}
+    # Newest first. (Datasette's table search filters without ranking, so this order holds
+    # for search results too; ranked search is `archiver search` or the SQL in the docs.)
     tables["articles"].update(
         sort_desc="published", facets=["newsletter_id", "study_type", "citation_journal"],
         columns={k: escape(v, quote=False) for k, v in ARTICLE_COLUMN_DESCRIPTIONS.items()})
