@@ -153,10 +153,11 @@ def _toc_after(label_el, base):
     if first_list is not None:
         rows = [row for row in first_list.iter("li", "tr")] or [first_list]
         for row in rows:
-            link = next(row.iter("a"), None)
-            title = collapse(text_of(link)) if link is not None and link.get("href") else ""
-            if title:
-                items.append(IssueArticle(title, absolute(link.get("href"), base)))
+            link = next((a for a in row.iter("a") if a.get("href")), None)
+            if link is not None and collapse(text_of(link)):
+                items.append(IssueArticle(collapse(text_of(link)), absolute(link.get("href"), base)))
+            elif collapse(text_of(row)):  # an entry without a page of its own
+                items.append(IssueArticle(collapse(text_of(row)), None))
     else:
         for link in _after(label_el, near, ("a",)):
             title = collapse(text_of(link))
