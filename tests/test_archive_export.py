@@ -177,3 +177,11 @@ def test_cli_parse_output_loads_into_the_archive(tmp_path):
             assert stored.title == record.title and stored.body == record.body
             assert stored.authors == record.authors and stored.keywords == record.keywords
     assert "unchanged" in run("load", source, "--db", db).output
+
+
+def test_export_to_a_path(populated, tmp_path):
+    with Archive(populated) as archive:
+        assert archive.export("csv", tmp_path / "out.csv") == 25
+        assert archive.export(output=str(tmp_path / "out.jsonl")) == 25
+    assert len((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()) == 25
+    assert len(list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))) == 25

@@ -7,11 +7,13 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TextIO
 
 from sqlite_utils import Database
 
@@ -194,18 +196,28 @@ class Archive:
 
     # -- search, export, stats, reparse (each in its own module) ------------------------------
 
-    def search(self, query: str, **filters) -> list[dict]:
-        """See `archiver.archive.search.search`: filters author, keyword, newsletter,
-        study_type, since, until, limit."""
+    def search(self, query: str, *, author: str | None = None, keyword: str | None = None,
+               newsletter: str | None = None, study_type: str | None = None,
+               since: str | None = None, until: str | None = None, limit: int = 20) -> list[dict]:
+        """Articles matching the FTS5 `query`, best (bm25) first, each a dict with id, url,
+        title, published, newsletter, authors, study_type, rank and a highlighted snippet.
+        author/newsletter/study_type match part of the text, any case; keyword a whole keyword;
+        since/until are YYYY[-MM[-DD]], inclusive. A malformed query raises ArchiverError."""
         from archiver.archive.search import search
 
-        return search(self.db, query, **filters)
+        return search(self.db, query, author=author, keyword=keyword, newsletter=newsletter,
+                      study_type=study_type, since=since, until=until, limit=limit)
 
-    def export(self, format: str, output) -> int:
+    def export(self, format: str = "jsonl", output: TextIO | str | Path | None = None) -> int:
+        """Write every article to `output` (a text stream, a path, or None for stdout) as
+        "jsonl" (records; `load` reads them back) or "csv" (the articles_flat view)."""
         from archiver.archive.report import export
 
+        if isinstance(output, (str, Path)):
+            with open(output, "w", encoding="utf-8", newline="") as stream:
+                return self.export(format, stream)
         with self.snapshot():
-            return export(self.db, format, output)
+            return export(self.db, format, output if output is not None else sys.stdout)
 
     def stats(self) -> dict:
         from archiver.archive.report import stats
