@@ -173,6 +173,7 @@ class PageResult:
     article: Article | None = None
     parse_error: str | None = None
     links: list[str] = field(default_factory=list)
+    exchanges: list = field(default_factory=list)  # for the WARC, written by the main thread
 
 
 def kind_of(url: str) -> str | None:
@@ -196,7 +197,8 @@ def fetch_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
     """Runs in a fetch thread: only the network, so the thread is free for the next request."""
     result = PageResult(item)
     try:
-        result.capture = fetcher.fetch(item.url, etag=item.etag, last_modified=item.last_modified)
+        result.capture = fetcher.fetch(item.url, etag=item.etag, last_modified=item.last_modified,
+                                       exchanges=result.exchanges)
     except FetchError as exc:
         result.error = exc
     except Exception as exc:  # a bug met on one page is that page's failure, not the crawl's
@@ -356,6 +358,11 @@ class Crawler:
     def _record(self, run_id: int, result: PageResult) -> None:
         """Everything one page produced, in one transaction. If storing fails (a record the
         archive refuses), the page's writes are rolled back and it is recorded as failed."""
+        if self.recorder is not None:
+            # Before the page's transaction: a kill between the two leaves a WARC record the next
+            # run writes again (a duplicate), never an archived page missing from the WARC.
+            for exchange in result.exchanges:
+                self.recorder(exchange)
         before = copy.deepcopy(self.report)
         try:
             self._record_page(run_id, result)

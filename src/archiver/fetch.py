@@ -337,7 +337,8 @@ class Fetcher:
         server fails, which disallows the origin for this run (the standard's advice)."""
         started = self.pacer.clock()
         try:
-            capture = self._get(origin + "/robots.txt", {}, check_robots=False, max_size=ROBOTS_MAX_BYTES)
+            capture = self._get(origin + "/robots.txt", {}, check_robots=False,
+                                max_size=ROBOTS_MAX_BYTES, sink=self.recorder)
         except PageTooLarge:
             return None
         except FetchError as exc:
@@ -354,17 +355,23 @@ class Fetcher:
         return rules
 
     # -- fetching ----------------------------------------------------------------------------
-    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Capture:
-        """GET `url` politely; a conditional GET when validators are given (a 304 has no body)."""
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+              exchanges: list[Exchange] | None = None) -> Capture:
+        """GET `url` politely; a conditional GET when validators are given (a 304 has no body).
+
+        The request/response exchanges go to the recorder, or, when `exchanges` is given, are
+        appended to it for the caller to record (the crawl writes them from its main thread,
+        keeping that work off the fetch threads)."""
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        sink = exchanges.append if exchanges is not None else self.recorder
         return self._get(strip_fragment(url), headers, check_robots=True,
-                         max_size=self.config.max_page_size)
+                         max_size=self.config.max_page_size, sink=sink)
 
-    def _get(self, url: str, headers: dict, *, check_robots: bool, max_size: int) -> Capture:
+    def _get(self, url: str, headers: dict, *, check_robots: bool, max_size: int, sink) -> Capture:
         visited: set[str] = set()
         for _hop in range(self.config.max_redirects + 1):
             if not url.isprintable() or not url.isascii() and not _encodable(url):
@@ -374,7 +381,7 @@ class Fetcher:
             if check_robots:
                 self.check_robots(url)
             visited.add(url)
-            response, body = self._send_with_retries(url, headers, max_size)
+            response, body = self._send_with_retries(url, headers, max_size, sink)
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
                 target = strip_fragment(urljoin(url, location.strip()))
@@ -387,7 +394,7 @@ class Fetcher:
             return self._capture(url, response, body)
         raise FetchError(f"more than {self.config.max_redirects} redirects")
 
-    def _send_with_retries(self, url: str, headers: dict, max_size: int):
+    def _send_with_retries(self, url: str, headers: dict, max_size: int, sink):
         host = host_key(url)
         attempt = 0
         while True:
@@ -400,12 +407,12 @@ class Fetcher:
                     if response.status_code in RETRYABLE_STATUSES:
                         error = f"HTTP {response.status_code}"
                         wait = retry_after_seconds(response.headers.get("retry-after"))
-                        self._record(url, response, b"")
+                        self._record(url, response, b"", sink)
                     else:
                         body = b""
                         if response.status_code not in REDIRECT_STATUSES and response.status_code != 304:
                             body = self._read_body(response, max_size)
-                        self._record(url, response, body)
+                        self._record(url, response, body, sink)
                         return response, body
             except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                     requests.exceptions.MissingSchema, UnicodeError) as exc:
@@ -442,18 +449,18 @@ class Fetcher:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _record(self, url: str, response: requests.Response, body: bytes) -> None:
+    def _record(self, url: str, response: requests.Response, body: bytes, sink) -> None:
         raw_headers = list(response.raw.headers.items()) if response.raw is not None else []
         header_bytes = sum(len(k) + len(v) + 4 for k, v in raw_headers) + 20
         wire_body = response.raw.tell() if response.raw is not None else len(body)
         with self._lock:
             self.requests_sent += 1
             self.bytes_received += header_bytes + wire_body
-        if self.recorder is None or response.status_code == 304:
+        if sink is None or response.status_code == 304:
             return  # a 304 costs no write
         request_headers = [("Host", urlsplit(url).netloc), *response.request.headers.items()]
         version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(getattr(response.raw, "version", 11), "HTTP/1.1")
-        self.recorder(Exchange(
+        sink(Exchange(
             url=url, request_headers=redact(request_headers), status=response.status_code,
             reason=response.reason or "", http_version=version,
             response_headers=redact(raw_headers), body=body, fetched_at=utc_now_iso()))
