@@ -380,6 +380,8 @@ def crawl(urls, db_path, config_path, allow_hosts, log_file, **settings):
     if not config.quiet:
         click.echo(report.format())
     if report.alarms:
-        fail(f"field coverage fell: {report.alarms[0]}", 3)
+        from archiver.errors import CoverageAlarm
+
+        raise CoverageAlarm(f"field coverage fell: {report.alarms[0]}")  # exit 3
     if report.failed:
         fail(f"{report.failed} of {report.requests} pages failed; they are retried on the next run", 1)
