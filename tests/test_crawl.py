@@ -447,3 +447,20 @@ def test_random_5xx_and_429_still_archive_every_article(site, tmp_path):
     assert len(injected) > 10
     assert len(archived(tmp_path)) == len(site.expected)
     assert all(reason == "HTTP 410" for _, reason in report.failures)
+
+
+def test_a_long_retry_after_pauses_the_host_until_a_later_run(site, tmp_path):
+    site.fault = lambda path: Page(b"maintenance", status=503, headers=(("Retry-After", "7200"),)) \
+        if path.startswith("/articles/") else None
+    report = run(site, tmp_path, max_backoff=5)
+    article_hits = article_paths(site)
+    # The first answer paused the host: only the requests already in flight (concurrency 3).
+    assert 1 <= len(article_hits) <= 3
+    assert report.failed >= len(site.expected)
+    waits = query(tmp_path, "SELECT DISTINCT next_try_at > datetime('now', '+1 hour') FROM crawl_queue "
+                            "WHERE url LIKE '%/articles/%' AND state = 'failed' AND url NOT LIKE '%9999%'")
+    assert waits == [(1,)]
+    site.fault = None
+    site.hits.clear()
+    assert run(site, tmp_path).new == 0  # the next run respects next_try_at
+    assert article_paths(site) == []

@@ -200,10 +200,16 @@ def test_429_retry_after_is_honoured_for_the_whole_host(server):
 
 def test_retry_after_longer_than_max_backoff_gives_up_for_this_run(server):
     server.expect_request("/later").respond_with_data("", status=503, headers={"Retry-After": "3600"})
+    server.expect_request("/other").respond_with_data("fine")
+    fetcher = make_fetcher(server, max_backoff=5)
     with pytest.raises(FetchError, match="server asks to wait 3600 s") as info:
-        make_fetcher(server, max_backoff=5).fetch(server.url_for("/later"))
-    assert info.value.retryable
-    assert paths_requested(server).count("/later") == 1
+        fetcher.fetch(server.url_for("/later"))
+    assert info.value.retryable and info.value.retry_after == 3600
+    # The whole host is left alone for the rest of the run: no request at all.
+    with pytest.raises(FetchError, match="not asked: the server asked to wait") as info:
+        fetcher.fetch(server.url_for("/other"))
+    assert 3590 < info.value.retry_after <= 3600
+    assert paths_requested(server) == ["/robots.txt", "/later"]
 
 
 def test_retry_after_parsing():

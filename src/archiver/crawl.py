@@ -24,6 +24,7 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -384,7 +385,10 @@ class Crawler:
                     report.blocked += 1
                 else:
                     report.fail(url, result.error.reason)
-                frontier.mark_failed(url, run_id, result.error.reason, blocked=blocked)
+                retry_at = None
+                if result.error.retry_after:
+                    retry_at = utc_iso(datetime.now(timezone.utc) + timedelta(seconds=result.error.retry_after))
+                frontier.mark_failed(url, run_id, result.error.reason, blocked=blocked, retry_at=retry_at)
                 log.log(logging.INFO if blocked else logging.WARNING, "%s: %s", url, result.error.reason)
             elif result.capture.status == 304:
                 report.not_modified += 1

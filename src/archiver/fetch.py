@@ -46,10 +46,11 @@ BODY_DEADLINE_FACTOR = 10
 class FetchError(Exception):
     """No usable answer for a URL. `retryable` says whether a later run may succeed."""
 
-    def __init__(self, reason: str, *, retryable: bool = False):
+    def __init__(self, reason: str, *, retryable: bool = False, retry_after: float | None = None):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+        self.retry_after = retry_after  # seconds the server asked us to wait, when it did
 
 
 class OutOfScope(FetchError):
@@ -298,6 +299,7 @@ class Fetcher:
             self.session.cookies.update(load_cookies(config.cookies))
         self._robots: dict[str, Protego | FetchError | None] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
+        self._paused: dict[str, float] = {}  # host -> clock time its Retry-After ends
         self._lock = threading.Lock()
         self.requests_sent = 0
         self.bytes_received = 0
@@ -354,6 +356,14 @@ class Fetcher:
             self.pacer.defer(host_key(origin), started + self.pacer.margin(crawl_delay) + crawl_delay)
         return rules
 
+    def _check_paused(self, url: str) -> None:
+        with self._lock:
+            until = self._paused.get(host_key(url), 0.0)
+        remaining = until - self.pacer.clock()
+        if remaining > 0:
+            raise FetchError(f"not asked: the server asked to wait {remaining:.0f} s more",
+                             retryable=True, retry_after=remaining)
+
     # -- fetching ----------------------------------------------------------------------------
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
               exchanges: list[Exchange] | None = None) -> Capture:
@@ -378,6 +388,7 @@ class Fetcher:
                 raise FetchError("invalid URL: unencodable characters")
             if not self.scope.allows(url):
                 raise OutOfScope(f"out of scope: {url}")
+            self._check_paused(url)
             if check_robots:
                 self.check_robots(url)
             visited.add(url)
@@ -426,7 +437,11 @@ class Fetcher:
             if wait is None:
                 wait = self.config.backoff * 2 ** attempt * (1 + random.random() * 0.5)
             elif wait > self.config.max_backoff:
-                raise FetchError(f"{error}, server asks to wait {wait:.0f} s", retryable=True)
+                # Longer than we wait within a run: leave the whole host alone until then.
+                with self._lock:
+                    self._paused[host] = self.pacer.clock() + wait
+                raise FetchError(f"{error}, server asks to wait {wait:.0f} s", retryable=True,
+                                 retry_after=wait)
             wait = min(wait, self.config.max_backoff)
             log.info("retrying %s in %.2f s: %s", url, wait, error)
             # The whole host waits, not just this thread: the server said it is overloaded.
