@@ -1,35 +1,38 @@
 """Article pages -> `Article` records; links of any page for the crawler.
 
-    parse_article(html, url=None, headers=None) -> Article   (NotAnArticle / InputTooLarge)
-    parse_capture(capture) -> Article
+    parse_article(html, url=None, headers=None, profile=None) -> Article   (NotAnArticle / InputTooLarge)
+    parse_capture(capture, profile=None) -> Article
     discover_links(html, base_url, headers=None) -> [absolute URLs]
 
-The parse is: bytes -> text (decode.py) -> lxml tree (page.py) -> field rules (article.py),
-with the site's knowledge in carlat.py.
+The parse is: bytes -> text (decode.py) -> lxml tree (page.py) -> the profile's extractor
+(profiles.py): the Carlat layered rules (article.py, carlat.py), a profile's own field rules
+(rules.py) or the generic extractor (generic.py). `profile` is a Profile, a built-in profile's
+name or a TOML file; when None, the profile claiming the URL's host (Carlat by default).
 """
 
 from __future__ import annotations
 
 from archiver.errors import InputTooLarge, NotAnArticle
-from archiver.parse.article import extract
-from archiver.parse.verdict import refuse_by_url
 from archiver.parse.page import MAX_INPUT_BYTES, absolute, checked_input, load_tree
+from archiver.parse.profiles import Profile, get_profile
 from archiver.record import Article, Capture
 
-__all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "discover_links", "parse_article", "parse_capture"]
+__all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "Profile", "discover_links", "get_profile",
+           "parse_article", "parse_capture"]
 
 
-def parse_article(html: str | bytes, url: str | None = None, headers: dict | None = None) -> Article:
+def parse_article(html: str | bytes, url: str | None = None, headers: dict | None = None,
+                  profile: Profile | str | None = None) -> Article:
     """Parse one article page. Raises NotAnArticle(reason) for pages that are not one."""
+    chosen = get_profile(profile, url)
     text, utf8 = checked_input(html, headers)
-    refuse_by_url(url)  # a listing or issue URL needs no parse to be refused
-    return extract(load_tree(text, utf8), url)
+    return chosen.parse(text, utf8, url)
 
 
-def parse_capture(capture: Capture) -> Article:
+def parse_capture(capture: Capture, profile: Profile | str | None = None) -> Article:
     if capture.status and capture.status >= 400:
         raise NotAnArticle(f"HTTP status {capture.status}")
-    return parse_article(capture.body, url=capture.url, headers=capture.headers)
+    return parse_article(capture.body, url=capture.url, headers=capture.headers, profile=profile)
 
 
 def discover_links(html: str | bytes, base_url: str, headers: dict | None = None) -> list[str]:

@@ -1,7 +1,9 @@
-"""The Carlat Publishing site profile: what its URLs mean and where its templates put things.
+"""The Carlat Publishing site profile, as the layered rules of article.py consult it.
 
-Everything here is data the generic parser and the crawler consult; nothing else in the
-package knows the site. If the site moves or is redesigned, this is the file to update.
+The data lives in `src/archiver/profiles/carlat.toml` (hosts, start pages, URL patterns,
+newsletter names, the template vocabulary); this module compiles it once and adds what data
+cannot say (class-name lookups with Drupal/BEM unwrapping). If the site moves or is redesigned,
+the TOML file is the one to update.
 """
 
 from __future__ import annotations
@@ -9,21 +11,16 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-HOSTS = {"www.thecarlatreport.com", "thecarlatreport.com"}
-BASE = "https://www.thecarlatreport.com"
+from archiver.parse.profiles import builtin_data
 
-NEWSLETTER_SLUGS = (
-    "general-psychiatry", "child-psychiatry", "addiction-treatment", "hospital-psychiatry",
-    "geriatric-psychiatry", "psychotherapy-and-social-work",
-)
-START_URLS = [f"{BASE}/newsletters/{slug}" for slug in NEWSLETTER_SLUGS]
+_DATA = builtin_data("carlat")  # src/archiver/profiles/carlat.toml: the site as data
+
+HOSTS = set(_DATA["hosts"])
+BASE = _DATA["base_url"]
+START_URLS = [BASE + path for path in _DATA["start_urls"]]
 
 # Regexes on the URL path (+ "?query"). Anything else (store, CME, login, podcasts) is None.
-URL_PATTERNS = {
-    "article": re.compile(r"^/articles/(?P<id>\d+)(?:-[^/?#]*)?/?$"),
-    "issue": re.compile(r"^/newsletter-issue/[A-Za-z0-9_-]+/?$"),
-    "listing": re.compile(r"^/newsletters/[a-z0-9-]+/?(?:\?page=\d+)?$"),
-}
+URL_PATTERNS = {kind: re.compile(_DATA["links"][kind]) for kind in ("article", "issue", "listing")}
 
 
 def _path_and_query(url: str) -> str:
@@ -58,36 +55,15 @@ def article_id(url: str | None) -> int | None:
 
 
 # ------------------------------------------------------------------ template knowledge
+_TEMPLATE = _DATA["template"]
 # CSS-class words of the known (and likely) templates, tried before generic heuristics.
-# Article containers, most specific first (Drupal field names, then common theme names).
-CONTAINER_CLASSES = (
-    "article-detail", "article-details", "article-content", "article-body", "node-article",
-    "field-name-body", "field--name-body", "node__content", "entry-content", "post-content",
-    "story-body", "article__body",
-)
-# Sidebars / boxes whose text is never the article's: whole parts of class or id names
-# ("share-buttons" yes, "psychotherapy-and-social-work" no).
-CHROME_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:breadcrumbs?|carousel|slick(?:-\w+)?|slider|swiper|owl-carousel|share|sharing|"
-    r"addthis|sharethis|social-(?:links|share|media|icons|buttons|follow)|subscribe|signup|"
-    r"newsletter-signup|author-(?:box|bio|info|profile|card)|about-(?:the-)?author|"
-    r"more-from(?:-\w+)?|related|recommended|featured|sidebar|widget|advert|ad-slot|cookies?|"
-    r"banner|menu|pager|pagination|issue-links|print(?:er)?|print-links?|comments?|popup|modal|"
-    r"links)(?=$|[\s_-])",
-    re.I)
-HIDDEN_CLASS_WORDS = ("hidden", "d-none", "sr-only", "visually-hidden", "element-invisible",
-                      "slick-cloned", "hide", "invisible")
+CONTAINER_CLASSES = tuple(_TEMPLATE["container_classes"])
+CHROME_CLASS = re.compile(_TEMPLATE["chrome_class"], re.I)
+HIDDEN_CLASS_WORDS = tuple(_TEMPLATE["hidden_class_words"])
 
 # Newsletter names as the site writes them; the issue code prefix in /newsletter-issue/<code>.
-NEWSLETTERS = {
-    "tcpr": "The Carlat Psychiatry Report",
-    "ccpr": "The Carlat Child Psychiatry Report",
-    "catr": "The Carlat Addiction Treatment Report",
-    "chpr": "The Carlat Hospital Psychiatry Report",
-    "cgpr": "The Carlat Geriatric Psychiatry Report",
-    "ctpr": "The Carlat Psychotherapy Report",
-}
-NEWSLETTER_NAME = re.compile(r"\b(?:The\s+)?Carlat\s+((?:[A-Z][A-Za-z&]*\s+){1,4})Report\b")
+NEWSLETTERS = dict(_DATA["newsletters"])
+NEWSLETTER_NAME = re.compile(_TEMPLATE["newsletter_name"])
 
 
 def newsletter_from_issue_url(url: str | None) -> str | None:
@@ -103,19 +79,7 @@ def newsletter_from_issue_url(url: str | None) -> str | None:
 # Template fields: class names (whole tokens) of elements that hold one field. Drupal names its
 # field wrappers "field--name-field-<x>" (8+) / "field-name-field-<x>" (7); other names are the
 # usual theme vocabulary.
-TEMPLATE_FIELDS = {
-    "byline": ("field-byline", "field-author", "field-authors", "byline", "article-byline",
-               "article-author", "article-authors", "author-name", "authors", "author"),
-    "published": ("field-issue-date", "field-date", "field-publish-date", "article-date",
-                  "date-display-single", "published", "pubdate", "post-date", "publish-date",
-                  "submitted", "date", "dateline"),
-    "newsletter": ("field-newsletter", "field-publication", "newsletter-name", "publication"),
-    "disclosure": ("field-disclosure", "field-disclosures", "disclosure", "disclosures",
-                   "article-disclosure"),
-    "category": ("field-category", "field-section", "article-category", "category",
-                 "article-section"),
-    "keywords": ("field-keywords", "field-tags", "keywords", "article-keywords", "tags"),
-}
+TEMPLATE_FIELDS = {name: tuple(tokens) for name, tokens in _TEMPLATE["fields"].items()}
 _DRUPAL_FIELD = re.compile(r"^field-{1,2}name-(field-[a-z0-9-]+)$")
 
 
@@ -151,4 +115,4 @@ def _template_field(class_attr: str) -> str | None:
 
 
 # Category pages: /category/<slug> (and the newsletter listings, whose names are categories).
-CATEGORY_PATH = re.compile(r"^/(?:category|categories|topics?)/[a-z0-9-]+/?$")
+CATEGORY_PATH = re.compile(_TEMPLATE["category_path"])
