@@ -132,3 +132,17 @@ def test_cli_reparse(archive):
     assert report["outcomes"]["new"] >= 10
     result = CliRunner().invoke(main, ["reparse", "--db", str(archive.path), "--workers", "1"])
     assert result.exit_code == 0 and "unchanged" in result.output
+
+
+def urlless_parse(capture):
+    """A parser bug: records without any URL for one page."""
+    article = parse_capture(capture)
+    if "ketamine" in capture.url:
+        article = dataclasses.replace(article, url=None, canonical_url=None)
+    return article
+
+
+def test_a_record_without_url_is_that_pages_failure(archive):
+    result = archive.reparse(parse=urlless_parse, workers=1)
+    assert result.outcomes["failed"] == 1 and "neither canonical_url nor url" in result.failures[0]
+    assert result.outcomes["new"] == len(expected_articles(fixture_captures())) - 1

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from archiver.archive.core import Archive, read_capture, utc_now
 from archiver.archive.store import Writer, article_key
-from archiver.errors import NotAnArticle
+from archiver.errors import ArchiverError, NotAnArticle
 from archiver.record import Article, Capture
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -115,13 +115,17 @@ def reparse(archive: Archive, parse: Callable[[Capture], Article] | None = None,
         result.captures += 1
         if progress:
             progress(1)
+        if kind == "article":
+            article = Article.from_dict(payload)
+            try:
+                key = article_key(article)
+            except ArchiverError as exc:  # a record the archive cannot key: that page's failure
+                kind, payload = "failed", str(exc)
         if kind != "article":
             result.outcomes[kind] += 1
             if kind == "failed" and len(result.failures) < MAX_REPORTED_FAILURES:
                 result.failures.append(f"capture {capture_id}: {payload}")
             continue
-        article = Article.from_dict(payload)
-        key = article_key(article)
         if key in stored:
             result.outcomes["superseded"] += 1
             continue
