@@ -2,8 +2,10 @@
 
 The query ranks first and only then builds snippets: an inner query takes the top `limit`
 rowids by bm25 (computed from the index alone), and the outer query computes snippets for
-those few rows. Building snippets for every match and sorting afterwards, as a
-plain `ORDER BY rank` over a join does, costs several times more on a large archive.
+those few rows. Reading every matching row (or building its snippet) before sorting, as a
+plain `ORDER BY rank` over a join does, costs more the more rows match (bench_archive: on
+100k articles, queries matching a quarter of them take 30 ms here, 40 ms in sqlite-utils'
+`table.search`, which makes no snippets).
 """
 
 from __future__ import annotations
