@@ -3,8 +3,9 @@
     python tests/golden.py           print every page whose parse differs from its golden file
     python tests/golden.py --write   rewrite the golden files from the parser (review the diff!)
 
-A page is parsed with the URL and headers of its optional `<name>.meta.json`. Non-article pages
-have the golden record {"error": "not an article page"}.
+A page is parsed with the URL, headers and profile of its optional `<name>.meta.json` (pages of
+other sites' profiles live in subdirectories, e.g. `pages/noctua/`). Non-article pages have the
+golden record {"error": "not an article page"}.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ NOT_AN_ARTICLE = {"error": "not an article page"}
 
 
 def page_files() -> list[Path]:
-    return sorted(PAGES.glob("*.html"))
+    return sorted(PAGES.glob("*.html")) + sorted(PAGES.glob("*/*.html"))
 
 
 def meta_of(page: Path) -> dict:
@@ -37,7 +38,8 @@ def parsed_record(page: Path) -> dict:
 
     meta = meta_of(page)
     try:
-        article = parse_article(page.read_bytes(), url=meta.get("url"), headers=meta.get("headers"))
+        article = parse_article(page.read_bytes(), url=meta.get("url"), headers=meta.get("headers"),
+                                profile=meta.get("profile"))
     except NotAnArticle:
         return dict(NOT_AN_ARTICLE)
     return article.to_dict()

@@ -14,7 +14,8 @@ FIELDS = list(Article().to_dict())
 
 def parse_page(page):
     meta = meta_of(page)
-    return parse_article(page.read_bytes(), url=meta.get("url"), headers=meta.get("headers"))
+    return parse_article(page.read_bytes(), url=meta.get("url"), headers=meta.get("headers"),
+                         profile=meta.get("profile"))
 
 
 def test_there_are_fixture_pages():
@@ -50,5 +51,6 @@ def test_str_input_parses_like_bytes(page):
     meta = meta_of(page)
     if expected_of(page) == NOT_AN_ARTICLE or "1252" in page.stem:
         return
-    from_str = parse_article(page.read_text(encoding="utf-8"), url=meta.get("url"))
+    from_str = parse_article(page.read_text(encoding="utf-8"), url=meta.get("url"),
+                             profile=meta.get("profile"))
     assert from_str == parse_page(page)

@@ -80,7 +80,9 @@ def _explain(path, article) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--url", help="The URL the page was fetched from (sets url and article_id); one PATH only.")
 @click.option("--explain", is_flag=True, help="Print which strategy answered each field (on stderr).")
-def parse_command(paths, url, explain):
+@click.option("--profile", "profile_spec", metavar="NAME|FILE.toml",
+              help="Site profile (see `archiver profiles`); default: chosen by the URL's host.")
+def parse_command(paths, url, explain, profile_spec):
     """Parse saved article pages (files or directories) and print one JSON record per line.
 
     A page that is not an article, or bad input (missing, empty, binary, over the size cap),
@@ -89,9 +91,17 @@ def parse_command(paths, url, explain):
     from archiver.errors import InputTooLarge, NotAnArticle
     from archiver.parse import MAX_INPUT_BYTES, parse_article
 
+    from archiver.parse.profiles import get_profile
+
     files = list(_page_files(paths))
     if url and len(files) != 1:
         fail("--url applies to exactly one page", 2)
+    profile = None
+    if profile_spec:
+        try:
+            profile = get_profile(profile_spec)
+        except ArchiverError as exc:
+            fail(str(exc), exc.exit_code)
     status = 0
     for path, problem in files:
         try:
@@ -100,7 +110,7 @@ def parse_command(paths, url, explain):
             if path.stat().st_size > MAX_INPUT_BYTES:  # refuse before reading it all
                 raise InputTooLarge(f"{path.stat().st_size / 1048576:.0f} MB, over the "
                                     f"{MAX_INPUT_BYTES // 1048576} MB size cap")
-            article = parse_article(path.read_bytes(), url=url)
+            article = parse_article(path.read_bytes(), url=url, profile=profile)
         except NotAnArticle as exc:
             click.echo(f"error: {path}: not an article page ({exc})", err=True)
             status = max(status, exc.exit_code)
@@ -121,6 +131,19 @@ def parse_command(paths, url, explain):
         if explain:
             _explain(path, article)
     sys.exit(status)
+
+
+@main.command("profiles")
+def profiles_command():
+    """List the built-in site profiles: name, hosts, extractor and what each is for.
+
+    Any profile can also be given as a TOML file (docs/profiles.md): --profile my-site.toml."""
+    from archiver.parse.profiles import builtin_names, builtin_profile
+
+    for name in builtin_names():
+        profile = builtin_profile(name)
+        hosts = ", ".join(sorted(profile.hosts)) or "(any site, by name only)"
+        click.echo(f"{name:<10} {profile.extractor:<8} {hosts}\n           {profile.title}")
 
 
 # -- archive commands: load, reparse, search, export, stats (owner: ARCHIVE helper) ----------

@@ -25,7 +25,8 @@ from archiver.parse.labels import (AUTHOR_BOX_END, BREADCRUMB, CITATION_LABEL, D
                                    KEYWORDS_LABEL, PAYWALL, PUBLISHED_LABEL, STUDY_TYPE_LABEL,
                                    PageLabels, block_text, label_kind, newsletter_name,
                                    split_keywords, unique, page_labels)
-from archiver.parse.page import Structured, absolute, structured_data, text_of, without_query
+from archiver.parse.page import (Structured, absolute, clean_canonical, structured_data, text_of,
+                                 without_query)
 from archiver.parse.verdict import refuse_non_articles
 from archiver.parse.text import (collapse, find_date, is_date_line, looks_like_name,
                                  parse_citation, parse_date, split_byline, word_count)
@@ -678,7 +679,7 @@ def build_article(found: Found, url, data: Structured, base) -> Article:
     authors = found.get("authors", [])
     _credentials_from_bylines(found, authors)
     disclosure = _clean_disclosure(found.values.pop("_disclosures", []), authors)
-    canonical = data.canonical or absolute(data.first("og:url"), base) or without_query(url)
+    canonical = data.canonical or clean_canonical(absolute(data.first("og:url"), base)) or without_query(url)
     canonical_how = ("<link rel=canonical>" if data.canonical else "og:url" if data.first("og:url")
                      else "page URL" if canonical else None)
     if not canonical:  # a saved page parsed without its URL: its own entry in the contents

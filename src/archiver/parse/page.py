@@ -10,7 +10,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -236,3 +236,19 @@ def without_query(url: str | None) -> str | None:
     except ValueError:
         return None
     return urlunsplit(parts._replace(query="", fragment=""))
+
+
+_TRACKING_QUERY = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_[ce]id|_hs\w+)$", re.I)
+
+
+def clean_canonical(url: str | None) -> str | None:
+    """A URL without tracking parameters (utm_*, fbclid, ...) and fragment: og:url often has them."""
+    if not url or "?" not in url:
+        return url.split("#", 1)[0] if url else None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _TRACKING_QUERY.match(k)]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))

@@ -28,6 +28,9 @@ from archiver.errors import ArchiverError
 DEFAULT_PROFILE = "carlat"  # saved pages without a URL, and hosts no profile claims
 LINK_KINDS = ("article", "issue", "listing")
 EXTRACTORS = ("rules", "carlat", "generic")
+FIELD_NAMES = ("title", "authors", "published", "newsletter", "category", "disclosure", "citation",
+               "study_type", "body", "keywords", "paywalled", "canonical_url", "issue_date",
+               "issue_title", "issue_url", "issue_articles")
 
 
 @lru_cache(maxsize=None)
@@ -75,6 +78,8 @@ class Profile:
                 raise ArchiverError(f"{where}: links.{kind}: bad regex: {exc}") from None
         fields = {}
         for key, rules in (data.get("fields") or {}).items():
+            if key not in FIELD_NAMES:
+                raise ArchiverError(f"{where}: unknown field {key!r} (fields: {', '.join(FIELD_NAMES)})")
             rules = rules if isinstance(rules, list) else [rules]
             fields[key] = [{"css": r} if isinstance(r, str) else dict(r) for r in rules]
             for rule in fields[key]:

@@ -1,0 +1,302 @@
+"""A profile's own field rules, as data: the extractor of `extractor = "rules"` profiles.
+
+Each field has an ordered list of rules; the first that answers wins (and is kept in
+``Article.provenance``). A rule is one of
+
+    {css = "h1.headline"}            elements by a CSS selector (tag, .class, #id, [attr],
+                                     [attr=value], descendant " " and child ">"; "a, b")
+    {xpath = "//h1[@itemprop='headline']"}
+    {label = "Study design:"}        the text after a label, on its line or the next one
+    {meta = "og:title"}              a <meta> name/property
+    {jsonld = "headline"}            a key of the page's JSON-LD article object
+    {value = "The Noctua Letter"}    a constant
+
+with options `attr = "datetime"` (an attribute instead of the text), `all = true` (every match:
+one author / keyword / table-of-contents entry each) and `pattern = 'regex'` (its first group,
+or the whole match, is the value). Elements a css/xpath/label rule read are not body text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from lxml import etree
+
+from archiver.errors import NotAnArticle
+from archiver.parse.blocks import blocks_of, paragraphs
+from archiver.parse.labels import block_of, split_keywords, unique
+from archiver.parse.page import absolute, clean_canonical, load_tree, structured_data, text_of
+from archiver.parse.text import (collapse, find_date, parse_citation, parse_date, split_byline,
+                                 word_count)
+from archiver.parse.verdict import MIN_WORDS
+from archiver.record import Article, Author, Issue, IssueArticle
+
+EXPECTED_FIELDS = ("title", "authors", "published", "body", "keywords", "disclosure")
+TEXT_FIELDS = ("title", "newsletter", "category", "disclosure", "study_type", "issue_title")
+_DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "button", "form")
+
+
+# ------------------------------------------------------------------ CSS -> XPath
+
+_CSS_PART = re.compile(
+    r"\s*(?P<comb>[>+~])\s*|(?P<space>\s+)|(?P<tag>\*|[A-Za-z][\w-]*)|\.(?P<cls>[\w-]+)"
+    r"|#(?P<id>[\w-]+)|\[\s*(?P<attr>[\w:-]+)\s*(?:(?P<op>[~^$*]?=)\s*"
+    r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\]\s]+))\s*)?\]")
+
+
+@lru_cache(maxsize=512)
+def css_to_xpath(selector: str) -> str:
+    """The XPath of a simple CSS selector (enough for profiles; no pseudo-classes)."""
+    return " | ".join(_one_css(part.strip()) for part in selector.split(","))
+
+
+def _one_css(selector: str) -> str:
+    steps, axis, tag, conds, pos = [], ".//", "*", [], 0
+    while pos < len(selector):
+        m = _CSS_PART.match(selector, pos)
+        if not m or m.end() == pos:
+            raise ValueError(f"unsupported CSS selector: {selector!r}")
+        pos = m.end()
+        if m["comb"] or m["space"]:
+            if m["comb"] in ("+", "~"):
+                raise ValueError(f"unsupported CSS combinator in {selector!r}")
+            if tag != "*" or conds:
+                steps.append(axis + tag + "".join(f"[{c}]" for c in conds))
+                axis, tag, conds = ("/" if m["comb"] == ">" else "//"), "*", []
+            elif m["comb"] == ">":
+                axis = "/"
+        elif m["tag"]:
+            tag = m["tag"].lower()
+        elif m["cls"]:
+            conds.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {m['cls']} ')")
+        elif m["id"]:
+            conds.append(f"@id='{m['id']}'")
+        else:
+            value = m["dq"] if m["dq"] is not None else m["sq"] if m["sq"] is not None else m["bare"]
+            name, op = m["attr"], m["op"]
+            conds.append(
+                f"@{name}" if not op else f"@{name}='{value}'" if op == "=" else
+                f"contains(concat(' ', normalize-space(@{name}), ' '), ' {value} ')" if op == "~=" else
+                f"starts-with(@{name}, '{value}')" if op == "^=" else
+                f"contains(@{name}, '{value}')" if op == "*=" else
+                f"substring(@{name}, string-length(@{name}) - {len(value) - 1}) = '{value}'")
+    steps.append(axis + tag + "".join(f"[{c}]" for c in conds))
+    return "".join(steps)
+
+
+@lru_cache(maxsize=512)
+def compiled(rule_kind: str, selector: str) -> etree.XPath:
+    return etree.XPath(css_to_xpath(selector) if rule_kind == "css" else selector)
+
+
+# ------------------------------------------------------------------ rules
+
+class Page:
+    """One page's tree and metadata, and the elements rules have read (kept out of the body)."""
+
+    def __init__(self, root, url):
+        self.root = root
+        self.data = structured_data(root, url)
+        self.base = self.data.base_url or url or self.data.canonical
+        self.consumed: list = []
+
+    def select(self, rule: dict) -> list:
+        kind = "css" if "css" in rule else "xpath"
+        found = compiled(kind, rule[kind])(self.root)
+        return found if isinstance(found, list) else [found]
+
+    def label(self, label: str) -> list:
+        """Elements holding the value after `label`: its own line, or the next element."""
+        wanted = label.strip().lower()
+        for node in self.root.iter():
+            if not isinstance(node.tag, str) or node.tag in _DROP_TAGS:
+                continue
+            own = collapse(node.text or "")
+            if not own.lower().startswith(wanted):
+                continue
+            block = block_of(node)
+            self.consumed.append(block)
+            line = collapse(text_of(block))
+            rest = line[len(label.strip()):].strip(" :–—-") if line.lower().startswith(wanted) else ""
+            if rest:
+                return [(block, rest)]
+            following = block.getnext()
+            if following is not None:
+                self.consumed.append(following)
+                return [(following, collapse(text_of(following)))]
+            return []
+        return []
+
+
+def _values(page: Page, rule: dict) -> list:
+    """(element or None, text) pairs a rule answers with."""
+    if "value" in rule:
+        return [(None, str(rule["value"]))]
+    if "meta" in rule:
+        values = page.data.meta_all.get(rule["meta"].lower(), [])
+        return [(None, v) for v in values if v.strip()]
+    if "jsonld" in rule:
+        value = (page.data.article or {}).get(rule["jsonld"])
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("@id")
+        values = value if isinstance(value, list) else [value]
+        return [(None, v.get("name") if isinstance(v, dict) else v) for v in values
+                if isinstance(v, (str, dict)) and v]
+    if "label" in rule:
+        pairs = page.label(rule["label"])
+        if rule.get("all") and pairs:  # the label's links, one value each
+            el = pairs[0][0]
+            links = [(a, collapse(text_of(a))) for a in el.iter("a")]
+            return links or pairs
+        return pairs
+    pairs = []
+    for el in page.select(rule):
+        if isinstance(el, str):  # an XPath selecting text or an attribute
+            pairs.append((None, el))
+            continue
+        page.consumed.append(el)
+        attr = rule.get("attr")
+        pairs.append((el, el.get(attr, "") if attr else collapse(text_of(el))))
+    return pairs
+
+
+def _apply_pattern(rule: dict, text: str) -> str | None:
+    if "pattern" not in rule:
+        return text
+    match = re.search(rule["pattern"], text)
+    if not match:
+        return None
+    return match.group(1) if match.groups() else match.group(0)
+
+
+def _describe(rule: dict) -> str:
+    for key in ("css", "xpath", "label", "meta", "jsonld", "value"):
+        if key in rule:
+            return f"{key} {rule[key]!r}" + (f" @{rule['attr']}" if rule.get("attr") else "")
+    return "rule"
+
+
+def _field_value(name: str, rule: dict, pairs: list, page: Page):
+    """The field's value from what a rule matched, normalised for the field; None if empty."""
+    pairs = [(el, _apply_pattern(rule, collapse(text or ""))) for el, text in pairs]
+    pairs = [(el, text) for el, text in pairs if text]
+    if not pairs:
+        return None
+    if not rule.get("all"):
+        pairs = pairs[:1]
+    texts = [text for _, text in pairs]
+    if name == "authors":
+        authors: list[Author] = []
+        for text in texts:
+            authors += [a for a in split_byline(text) if a.name not in {b.name for b in authors}]
+        return authors or None
+    if name == "published":
+        return find_date(texts[0])
+    if name == "issue_date":  # an issue is a month: "March 2024" is its 1st
+        return parse_date(texts[0], month_only=True)
+    if name == "keywords":
+        words = [t.lower() for t in texts] if len(texts) > 1 else split_keywords(texts[0])
+        return unique(words) or None
+    if name == "citation":
+        return parse_citation(texts[0])
+    if name in ("issue_url", "canonical_url"):
+        el, text = pairs[0]
+        href = el.get("href") if el is not None and not rule.get("attr") and el.get("href") else text
+        return absolute(href, page.base)
+    if name == "issue_articles":
+        return [IssueArticle(text, absolute(el.get("href"), page.base) if el is not None else None)
+                for el, text in pairs] or None
+    if name == "paywalled":
+        return True
+    return " ".join(texts) if name in TEXT_FIELDS else texts[0]
+
+
+def apply_rules(page: Page, fields: dict[str, list[dict]]) -> tuple[dict, dict]:
+    """Every field's first answering rule: (values, provenance)."""
+    values, how = {}, {}
+    for name, rules in fields.items():
+        if name == "body":
+            continue
+        for rule in rules:
+            value = _field_value(name, rule, _values(page, rule), page)
+            if value not in (None, "", []):
+                values[name], how[name] = value, _describe(rule)
+                break
+    return values, how
+
+
+# ------------------------------------------------------------------ body
+
+def body_text(page: Page, rules: list[dict], remove: list[str]) -> tuple[str | None, str | None]:
+    """The article's text from the first body rule that selects an element with text."""
+    for rule in rules:
+        containers = [el for el in page.select(rule) if not isinstance(el, str)]
+        if not containers:
+            continue
+        container = containers[0]
+        for selector in remove:
+            for el in compiled("css", selector)(container):
+                _drop(el)
+        inside = set(container.iter())
+        for el in page.consumed:  # label lines and field elements are not the article's text
+            if el in inside and el is not container:
+                _drop(el)
+        for el in list(container.iter(*_DROP_TAGS)):
+            _drop(el)
+        text = "\n\n".join(paragraphs(blocks_of(container)))
+        if text:
+            return text, _describe(rule)
+    return None, None
+
+
+def _drop(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail and el.tail.strip():  # keep the text that follows the element
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+# ------------------------------------------------------------------ the record
+
+def extract_by_rules(text: str, utf8: bytes | None, url: str | None, profile) -> Article:
+    kind = profile.classify(url) if url else None
+    if kind in ("listing", "issue"):
+        raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page")
+    page = Page(load_tree(text, utf8), url)
+    values, how = apply_rules(page, profile.fields)
+    body, body_how = body_text(page, profile.fields.get("body", []), profile.remove)
+    data = page.data
+    canonical = values.get("canonical_url") or data.canonical or \
+        clean_canonical(absolute(data.first("og:url"), page.base)) or clean_canonical(url)
+    issue = None
+    if any(values.get(k) for k in ("issue_date", "issue_title", "issue_url", "issue_articles")):
+        issue = Issue(date=values.get("issue_date"), title=values.get("issue_title"),
+                      url=values.get("issue_url"), articles=values.get("issue_articles", []))
+    article = Article(
+        url=url, canonical_url=canonical,
+        article_id=profile.article_id(canonical) or profile.article_id(url),
+        title=values.get("title"), authors=values.get("authors", []),
+        published=values.get("published"), issue=issue, newsletter=values.get("newsletter"),
+        category=values.get("category"), disclosure=values.get("disclosure"),
+        citation=values.get("citation"), study_type=values.get("study_type"), body=body,
+        keywords=values.get("keywords", []), paywalled=bool(values.get("paywalled")),
+        word_count=word_count(body))
+    article.warnings = [name for name in EXPECTED_FIELDS if not getattr(article, name)]
+    how = {k: v for k, v in how.items() if not k.startswith("issue_")} | {
+        f"issue.{k[6:]}": v for k, v in how.items() if k.startswith("issue_")}
+    if body_how:
+        how["body"] = body_how
+    article.provenance = how
+    if not article.title:
+        raise NotAnArticle("no title")
+    declared = kind == "article"
+    if not body or (article.word_count < MIN_WORDS and not declared and not article.paywalled):
+        raise NotAnArticle(f"no article text ({article.word_count} words)")
+    return article
