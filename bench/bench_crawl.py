@@ -12,7 +12,7 @@ Run with `make bench` (bench/run.py) or `python bench/bench_crawl.py`.
 
 from __future__ import annotations
 
-import multiprocessing
+import json
 import re
 import resource
 import subprocess
@@ -74,30 +74,31 @@ def site(articles: int, listings: int, first_id: int = 10_000) -> dict[str, Page
     return pages
 
 
-def _serve(spec: tuple, latency: float, conn) -> None:
-    """The body of a server process: build the site, serve it, answer "hits" and "stop"."""
-    server = SiteServer(site(*spec), latency=latency, log_headers=False).start()
-    conn.send(server.port)
-    while (message := conn.recv()) != "stop":
-        if message == "hits":
-            conn.send([(hit.at, hit.path, hit.status, hit.sent) for hit in server.hits])
+def serve(articles: int, listings: int, latency: float) -> None:
+    """The body of a server process: serve the site; answer "hits" and "stop" on stdin."""
+    server = SiteServer(site(articles, listings), latency=latency, log_headers=False).start()
+    print(server.port, flush=True)
+    for line in sys.stdin:
+        if line.strip() == "hits":
+            hits = [(hit.at, hit.path, hit.status, hit.sent) for hit in server.hits]
             server.hits.clear()
+            print(json.dumps(hits), flush=True)
+        elif line.strip() == "stop":
+            break
     server.stop()
 
 
 class ServerProcess:
     """A SiteServer in its own process, like a real server: its threads do not compete with the
-    crawler for this process's GIL. Hit times are CLOCK_MONOTONIC, comparable across processes."""
+    crawler for this process's GIL. Hit times are CLOCK_MONOTONIC, comparable across processes.
+    (A plain subprocess: bench/run.py loads this file without making it importable.)"""
 
     def __init__(self, articles: int, listings: int, latency: float = 0.0):
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=((articles, listings), latency, child),
-                                       daemon=True)
+        self.args = [sys.executable, __file__, "--serve", str(articles), str(listings), str(latency)]
 
     def __enter__(self) -> ServerProcess:
-        self.process.start()
-        self.port = self.conn.recv()
+        self.process = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.process.stdout.readline())
         return self
 
     def start(self) -> ServerProcess:
@@ -108,12 +109,15 @@ class ServerProcess:
 
     def take_hits(self) -> list[tuple]:
         """(arrival time, path, status, body bytes sent) since the last call."""
-        self.conn.send("hits")
-        return self.conn.recv()
+        self.process.stdin.write("hits\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
 
     def stop(self) -> None:
-        self.conn.send("stop")
-        self.process.join(10)
+        if self.process.poll() is None:
+            self.process.stdin.write("stop\n")
+            self.process.stdin.flush()
+            self.process.wait(10)
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
@@ -232,5 +236,7 @@ def main() -> bool:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         crawl_child(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
     else:
         sys.exit(0 if main() else 1)
