@@ -447,7 +447,9 @@ def test_connection_refused_is_retried_then_reported():
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}/page"
-    fetcher = Fetcher(CrawlConfig(delay=0, retries=2, backoff=0.01), Scope.for_urls([url]))
+    fetcher = Fetcher(CrawlConfig(delay=0, retries=2, backoff=0.1), Scope.for_urls([url]))
+    started = time.monotonic()
     with pytest.raises(FetchError, match=r"robots.txt unavailable \(connection error \(after 3 attempts\)\)") as info:
         fetcher.fetch(url)
     assert info.value.retryable
+    assert time.monotonic() - started >= 0.1 + 0.2  # backed off before each new connection

@@ -143,7 +143,7 @@ class HostPacer:
         with self._lock:
             self._next[host] = max(self._next.get(host, 0.0), until)
 
-    def _sleep_until_free(self, host: str) -> None:
+    def wait_until_free(self, host: str) -> None:
         # Loop: another thread may defer the host while we sleep.
         while (pause := self.next_free(host) - self.clock()) > 0:
             self.sleep(pause)
@@ -151,13 +151,13 @@ class HostPacer:
     @contextmanager
     def turn(self, host: str, delay: float):
         if delay <= 0:
-            self._sleep_until_free(host)
+            self.wait_until_free(host)
             yield
             return
         with self._lock:
             gate = self._gates.setdefault(host, threading.Lock())
         with gate:
-            self._sleep_until_free(host)
+            self.wait_until_free(host)
             with self._lock:
                 self._next[host] = self.clock() + self.margin(delay) + delay * (1 + self.jitter * self.rng())
             yield
@@ -211,21 +211,23 @@ class Exchange:
     fetched_at: str
 
 
-def _paced_connection(base: type, scheme: str, pace):
+def _paced_connection(base: type, scheme: str, fetcher: Fetcher):
     """A urllib3 connection class that takes its host's turn right before the request bytes go
-    out (after connecting, TLS included), so the gaps the server sees are the gaps we keep."""
+    out (after connecting, TLS included), so the gaps the server sees are the gaps we keep. A new
+    connection is only opened once the host is free (backoff, Retry-After)."""
 
     class PacedConnection(base):
         def endheaders(self, *args, **kwargs):
-            if self.sock is None:
-                self.connect()
             url = getattr(getattr(self, "_response_options", None), "request_url", "") or ""
             if url.startswith(("http://", "https://")):  # absolute form: through a proxy
                 host = host_key(url)
             else:
                 host = host_key(f"{scheme}://{self._tunnel_host or self.host}:"
                                 f"{self._tunnel_port or self.port}")
-            with pace(scheme, host):
+            if self.sock is None:
+                fetcher.pacer.wait_until_free(host)
+                self.connect()
+            with fetcher.pacer.turn(host, fetcher.delay_for(f"{scheme}://{host}/")):
                 return super().endheaders(*args, **kwargs)
 
     return PacedConnection
@@ -234,8 +236,8 @@ def _paced_connection(base: type, scheme: str, pace):
 class PacedAdapter(HTTPAdapter):
     """requests' adapter with connections that honour the per-host pacer."""
 
-    def __init__(self, pace, **kwargs):
-        self._pace = pace
+    def __init__(self, fetcher: Fetcher, **kwargs):
+        self._fetcher = fetcher
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args, **kwargs):
@@ -245,7 +247,7 @@ class PacedAdapter(HTTPAdapter):
                 ("http", urllib3.connectionpool.HTTPConnectionPool, urllib3.connection.HTTPConnection),
                 ("https", urllib3.connectionpool.HTTPSConnectionPool, urllib3.connection.HTTPSConnection)):
             pools[scheme] = type(f"Paced{pool.__name__}", (pool,),
-                                 {"ConnectionCls": _paced_connection(connection, scheme, self._pace)})
+                                 {"ConnectionCls": _paced_connection(connection, scheme, self._fetcher)})
         self.poolmanager.pool_classes_by_scheme = pools
 
 
@@ -291,7 +293,7 @@ class Fetcher:
         self.pacer = pacer or HostPacer(jitter=config.jitter)
         self.session = requests.Session()
         pool = max(10, config.concurrency)
-        adapter = PacedAdapter(self._pace, pool_connections=pool, pool_maxsize=pool, max_retries=0)
+        adapter = PacedAdapter(self, pool_connections=pool, pool_maxsize=pool, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = config.user_agent
@@ -308,9 +310,6 @@ class Fetcher:
         self.session.close()
 
     # -- politeness ------------------------------------------------------------------------
-    def _pace(self, scheme: str, host: str):
-        return self.pacer.turn(host, self.delay_for(f"{scheme}://{host}/"))
-
     def delay_for(self, url: str) -> float:
         robots = self._robots.get(self._origin(url))
         crawl_delay = robots.crawl_delay(self.config.user_agent) if isinstance(robots, Protego) else None
