@@ -13,6 +13,7 @@ name or a TOML file; when None, the profile claiming the URL's host (Carlat by d
 from __future__ import annotations
 
 from archiver.errors import InputTooLarge, NotAnArticle
+from archiver.parse.discover import announced_feeds, feed_links
 from archiver.parse.page import MAX_INPUT_BYTES, absolute, checked_input, load_tree
 from archiver.parse.profiles import Profile, get_profile
 from archiver.record import Article, Capture
@@ -36,7 +37,13 @@ def parse_capture(capture: Capture, profile: Profile | str | None = None) -> Art
 
 
 def discover_links(html: str | bytes, base_url: str, headers: dict | None = None) -> list[str]:
-    """Absolute http(s) URLs of the page's links, fragments stripped, deduplicated, in order."""
+    """Absolute http(s) URLs of the page's links, fragments stripped, deduplicated, in order;
+    then the feeds it announces. For a sitemap or RSS/Atom feed: the URLs it lists."""
+    raw = html if isinstance(html, bytes) else (html or "").encode("utf-8", "surrogatepass")
+    if len(raw) <= MAX_INPUT_BYTES:
+        listed = feed_links(raw, base_url)
+        if listed is not None:
+            return listed
     try:
         root = load_tree(*checked_input(html, headers))
     except (NotAnArticle, InputTooLarge):  # nothing to follow in binary, empty or huge input
@@ -48,4 +55,6 @@ def discover_links(html: str | bytes, base_url: str, headers: dict | None = None
         url = absolute(href, base)
         if url:
             seen.setdefault(url, None)
+    for url in announced_feeds(root, base):
+        seen.setdefault(url, None)
     return list(seen)

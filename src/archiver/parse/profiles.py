@@ -102,12 +102,26 @@ class Profile:
             return None
         if parts.netloc and self.hosts and (parts.hostname or "") not in self.hosts:
             return None
+        if self.extractor == "generic":  # what the site's sitemaps and feeds said
+            from archiver.parse.discover import listed_kind
+
+            return listed_kind(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         for kind in LINK_KINDS:
             pattern = self.links.get(kind)
             if pattern and pattern.match(target):
                 return kind
         return None
+
+    def start_points(self, urls: list[str]) -> list[str]:
+        """Where a crawl starts: the given URLs (or the profile's start pages); for the
+        generic profile also each site's /sitemap.xml (its feeds are found on its pages)."""
+        urls = list(urls) or list(self.start_urls)
+        if self.extractor == "generic":
+            from archiver.parse.discover import sitemap_of
+
+            urls += [s for s in dict.fromkeys(map(sitemap_of, urls)) if s and s not in urls]
+        return urls
 
     def article_id(self, url: str | None) -> int | None:
         pattern = self.links.get("article")
