@@ -161,3 +161,60 @@ def test_parse_with_profile_option_and_bad_profile():
     bad = runner.invoke(main, ["parse", str(BLANKETS), "--profile", "nope"])
     assert bad.exit_code == 2
     assert bad.output.strip().startswith("error: no profile named 'nope'")
+
+
+# ------------------------------------------------------------------ crawling a second site
+
+def crawl_mirror(site_dir, tmp_path, profile, start_paths=(), **settings):
+    """Crawl a fixture mirror (served by archiver.demo.SiteServer) with a profile; the report
+    and every archived article by URL path."""
+    from urllib.parse import urlsplit
+
+    from archiver.archive import Archive
+    from archiver.config import CrawlConfig
+    from archiver.crawl import crawl
+    from archiver.demo import SiteServer, mirror_pages
+
+    config = CrawlConfig(delay=0, jitter=0, concurrency=2, retries=0, timeout=5, warc=False,
+                         db=str(tmp_path / "archive.db"), **settings)
+    with SiteServer(mirror_pages(site_dir)) as server, Archive(config.db) as archive:
+        report = crawl([server.url(p) for p in start_paths], archive, config, profile=profile)
+        rows = archive.db.execute("select url, title from articles").fetchall()
+        paths = sorted(server.paths())
+    return report, {urlsplit(url).path: title for url, title in rows}, paths
+
+
+def test_a_profile_file_alone_crawls_the_noctua_mirror(tmp_path):
+    # The profile is a copy of the TOML file outside the package: no code knows this site.
+    profile = tmp_path / "noctua-copy.toml"
+    shutil.copy(NOCTUA_TOML, profile)
+    site = FIXTURES / "profiles" / "noctua" / "site"
+    manifest = json.loads((site / "MANIFEST.json").read_text(encoding="utf-8"))
+    report, articles, requested = crawl_mirror(site, tmp_path, str(profile), ["/archive"])
+    letters = sorted(p for p in manifest if p.startswith("/letter/"))
+    assert sorted(articles) == letters
+    assert articles["/letter/4402/shift-work-disorder-a-practical-checklist"] == \
+        "Shift Work Disorder: A Practical Checklist"
+    assert report.failed == 0 and report.new == 4
+    assert "/archive?p=2" in requested and "/issues/2024-03" in requested
+    assert not any(p.startswith(("/topics/", "/subscribe", "/share", "/about")) for p in requested)
+    # field coverage of the run comes from the profile's rules
+    assert report.coverage()["study_type"] == 0.5 and report.coverage()["disclosure"] == 1.0
+
+
+def test_generic_crawl_finds_articles_through_sitemap_and_rss(tmp_path):
+    site = FIXTURES / "profiles" / "generic" / "site"
+    report, articles, requested = crawl_mirror(site, tmp_path, "generic", ["/"])
+    assert sorted(articles) == ["/blog/losing-a-colony", "/news/falcon-cam", "/news/water-board-lead-pipes"]
+    assert {"/sitemap.xml", "/feed.xml"} <= set(requested)
+    assert "/about" not in requested  # not listed by a sitemap or feed: not followed
+    assert report.failed == 0 and report.new == 3
+    assert articles["/blog/losing-a-colony"] == "Losing a colony to a warm winter"
+
+
+def test_crawl_command_refuses_an_unknown_profile_before_opening_the_archive(tmp_path):
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(main, ["crawl", "--db", str(db), "--profile", "nope", "http://127.0.0.1:9/"])
+    assert result.exit_code == 2
+    assert "error: no profile named 'nope'" in result.output
+    assert not db.exists()

@@ -374,8 +374,10 @@ def _progress_bar(quiet: bool):
 @click.option("--coverage-min-articles", type=int, help="Articles a run needs before the alarm applies.")
 @click.option("--quiet", is_flag=True, default=None, help="Print nothing but errors (for cron).")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False), help="Also log every request here.")
+@click.option("--profile", "profile_spec", metavar="NAME|FILE.toml",
+              help="Site profile (`archiver profiles`; `generic` for any site).  [default: by host]")
 @one_line_errors
-def crawl(urls, db_path, config_path, allow_hosts, log_file, **settings):
+def crawl(urls, db_path, config_path, allow_hosts, log_file, profile_spec, **settings):
     """Crawl the site (or URL...) into the archive: polite, incremental, resumable.
 
     Exit status 0 ok, 1 some pages failed (retried next run), 2 bad usage, 3 the field
@@ -390,11 +392,15 @@ def crawl(urls, db_path, config_path, allow_hosts, log_file, **settings):
         config_path = "archiver.toml"
     config = load_config(config_path).replace(
         db=db_path, log=log_file, allow_hosts=list(allow_hosts) or None, **settings)
+    if profile_spec:  # a bad profile is bad usage: refused before the archive is opened
+        from archiver.parse.profiles import get_profile
+
+        profile_spec = get_profile(profile_spec)
     _setup_logging(config.log, config.quiet)
     bar, progress = _progress_bar(config.quiet)
     try:
         with Archive(config.db) as archive:
-            report = run_crawl(list(urls), archive, config, progress=progress)
+            report = run_crawl(list(urls), archive, config, progress=progress, profile=profile_spec)
     except KeyboardInterrupt:
         fail("interrupted: the next crawl resumes where this one stopped", 130)
     finally:

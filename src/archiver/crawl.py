@@ -177,10 +177,10 @@ class PageResult:
     exchanges: list = field(default_factory=list)  # for the WARC, written by the main thread
 
 
-def kind_of(url: str) -> str | None:
+def kind_of(url: str, profile=None) -> str | None:
     """The profile's name for a URL, judged on path + query so a local mirror classifies too."""
     parts = urlsplit(url)
-    return carlat.classify(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return (profile or carlat).classify(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def is_html(capture: Capture) -> bool:
@@ -209,10 +209,13 @@ def fetch_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
 
 
 def needs_parsing(result: PageResult) -> bool:
-    return result.capture is not None and result.capture.status == 200 and is_html(result.capture)
+    from archiver.parse.discover import FEED_TYPES  # sitemaps and feeds list pages too
+
+    return result.capture is not None and result.capture.status == 200 and (
+        is_html(result.capture) or result.capture.content_type in FEED_TYPES)
 
 
-def parse_page(result: PageResult) -> PageResult:
+def parse_page(result: PageResult, profile=None) -> PageResult:
     """Runs in the parse thread: discover links, and parse article pages."""
     from archiver.parse import discover_links, parse_capture
 
@@ -223,9 +226,9 @@ def parse_page(result: PageResult) -> PageResult:
         result.links = discover_links(capture.body, capture.url, capture.headers)
     except Exception as exc:  # one bad page never stops a batch
         log.warning("%s: link discovery failed: %s", capture.url, exc)
-    if item.kind == "article" or kind_of(capture.url) == "article":
+    if item.kind == "article" or kind_of(capture.url, profile) == "article":
         try:
-            result.article = parse_capture(capture)
+            result.article = parse_capture(capture, profile)
         except NotAnArticle as exc:
             result.parse_error = f"not an article: {exc}"
         except Exception as exc:  # a parser bug on one page is reported, not fatal
@@ -235,15 +238,17 @@ def parse_page(result: PageResult) -> PageResult:
 
 # -- the crawl ----------------------------------------------------------------------------------
 class Crawler:
-    def __init__(self, archive, config: CrawlConfig, start_urls: list[str], progress=None):
+    def __init__(self, archive, config: CrawlConfig, start_urls: list[str], progress=None, profile=None):
         self.archive = archive
+        self.profile = profile  # the site profile (archiver.parse.profiles); None: Carlat
         self.config = config
         self.start_urls = [strip_fragment(u) for u in start_urls]
         self.progress = progress
         self.frontier = Frontier(archive.db)
         extra_hosts = list(config.allow_hosts)
-        if any(host_key(u) in carlat.HOSTS for u in self.start_urls):
-            extra_hosts += sorted(carlat.HOSTS)  # the site answers on both names
+        hosts = profile.hosts if profile is not None else carlat.HOSTS
+        if any(host_key(u) in hosts for u in self.start_urls):
+            extra_hosts += sorted(hosts)  # the site answers on both names
         self.scope = Scope.for_urls(self.start_urls, extra_hosts)
         self.recorder = None
         if config.warc:
@@ -261,7 +266,7 @@ class Crawler:
     def run(self) -> Report:
         started = time.monotonic()
         with self.archive.transaction():
-            start = [(u, kind_of(u) or "start") for u in self.start_urls]
+            start = [(u, kind_of(u, self.profile) or "start") for u in self.start_urls]
             run_id, resumed = self.frontier.begin_run(start, self.config.recheck_articles_days)
         if resumed:
             saved = self.frontier.run_report(run_id)
@@ -322,7 +327,7 @@ class Crawler:
                         per_host[host_key(item.url)] -= 1
                         result = future.result()
                         if needs_parsing(result):
-                            parsing[parse_pool.submit(parse_page, result)] = item
+                            parsing[parse_pool.submit(parse_page, result, self.profile)] = item
                             continue
                     else:
                         item = parsing.pop(future)
@@ -414,7 +419,7 @@ class Crawler:
             reason = f"HTTP {capture.status}"
             report.fail(url, reason)
         for link in result.links:
-            kind = kind_of(link)
+            kind = kind_of(link, self.profile)
             if kind and self.scope.allows(link):
                 self.frontier.add(strip_fragment(link), kind, discovered_from=url)
         self.frontier.mark_fetched(
@@ -436,8 +441,11 @@ def quick_thread_switches(interval: float = 0.001):
         sys.setswitchinterval(previous)
 
 
-def resolve_start_urls(start_urls: list[str], config: CrawlConfig) -> list[str]:
-    urls = list(start_urls) or list(config.start_urls) or list(carlat.START_URLS)
+def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile=None) -> list[str]:
+    urls = list(start_urls) or list(config.start_urls)
+    urls = profile.start_points(urls) if profile is not None else urls or list(carlat.START_URLS)
+    if not urls:
+        raise ArchiverError(f"profile {profile.name!r} has no start pages: give a URL")
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -445,13 +453,18 @@ def resolve_start_urls(start_urls: list[str], config: CrawlConfig) -> list[str]:
     return urls
 
 
-def crawl(start_urls, archive, config: CrawlConfig | None = None, *, progress=None) -> Report:
+def crawl(start_urls, archive, config: CrawlConfig | None = None, *, progress=None, profile=None) -> Report:
     """Crawl into `archive` (an open `Archive`); the run's Report. Raises ArchiveLocked when
     another crawl holds the archive. The caller decides what the report's alarms mean."""
+    from archiver.parse.profiles import get_profile
+
     config = config or CrawlConfig()
-    urls = resolve_start_urls(list(start_urls or []), config)
+    given = list(start_urls or []) or list(config.start_urls)
+    # A profile by name or TOML file; else the one claiming the first start URL's host.
+    profile = get_profile(profile, url=given[0] if given else None)
+    urls = resolve_start_urls(given, config, profile)
     with crawl_lock(archive.path), quick_thread_switches():
-        crawler = Crawler(archive, config, urls, progress=progress)
+        crawler = Crawler(archive, config, urls, progress=progress, profile=profile)
         try:
             return crawler.run()
         except sqlite3.Error as exc:  # disk full, file removed, ...: nothing half-written stays
