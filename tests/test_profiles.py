@@ -218,3 +218,12 @@ def test_crawl_command_refuses_an_unknown_profile_before_opening_the_archive(tmp
     assert result.exit_code == 2
     assert "error: no profile named 'nope'" in result.output
     assert not db.exists()
+
+
+def test_a_page_parsed_without_url_resolves_its_contents_against_its_canonical_url():
+    seed = (FIXTURES / "pages" / "tcpr-ketamine-opiate.html").read_text(encoding="utf-8")
+    moved = seed.replace("https://www.thecarlatreport.com/articles/1227", "https://mirror.example.org/articles/1227")
+    article = parse_article(moved)
+    assert article.canonical_url.startswith("https://mirror.example.org/articles/1227-")
+    urls = [entry.url for entry in article.issue.articles]
+    assert urls and all(u.startswith("https://mirror.example.org/articles/") for u in urls)
