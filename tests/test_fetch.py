@@ -7,6 +7,7 @@ import gzip
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -257,6 +258,20 @@ def test_gzip_bomb_is_aborted_by_decoded_size(server):
     assert small.headers["content-length"] == str(len(b"<p>fine</p>"))
 
 
+class SendLog(HostPacer):
+    """A pacer that notes when each request's bytes start going out (its turn was granted)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sent: list[float] = []
+
+    @contextmanager
+    def turn(self, host, delay):
+        with super().turn(host, delay):
+            self.sent.append(self.clock())
+            yield
+
+
 def test_per_host_delay_is_never_undercut_with_several_threads(server):
     arrivals = []
     lock = threading.Lock()
@@ -268,20 +283,30 @@ def test_per_host_delay_is_never_undercut_with_several_threads(server):
 
     server.expect_request("/p").respond_with_handler(handler)
     delay = 0.06
-    fetcher = make_fetcher(server, delay=delay, jitter=0.2, concurrency=4)
+    pacer = SendLog(jitter=0.2)
+    config = CrawlConfig(delay=delay, jitter=0.2, concurrency=4, retries=2, backoff=0.01, timeout=2,
+                         connect_timeout=2)
+    fetcher = Fetcher(config, Scope.for_urls([server.url_for("/")]), pacer=pacer)
     url = server.url_for("/p")
     fetcher.fetch(url)  # robots.txt first, so all timed requests go to /p
     arrivals.clear()
+    pacer.sent.clear()
     threads = [threading.Thread(target=lambda: [fetcher.fetch(url) for _ in range(4)]) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    assert len(arrivals) == 16
-    # Arrival times are taken in the server's threads: allow a few ms of scheduling noise.
-    assert min(gaps) >= delay - 0.004, gaps
-    assert sum(gaps) / len(gaps) >= delay  # jitter only ever adds
+    # What the fetcher controls: the moments its requests start going out. Exact, no tolerance.
+    sends = [b - a for a, b in zip(pacer.sent, pacer.sent[1:])]
+    assert len(pacer.sent) == len(arrivals) == 16
+    assert min(sends) >= delay, sends
+    assert sum(sends) / len(sends) >= delay  # jitter only ever adds
+    # What the server saw. Its arrival times are taken by a handler thread that must first be
+    # scheduled (and, in this one process, win the GIL from the client threads): under load one
+    # request can be noted tens of ms late, which shortens the gap after it by as much and
+    # lengthens the gap before it. Delays do not add up, so the whole span still shows the
+    # pacing, short by at most the first request's lag (allowed: one delay).
+    assert arrivals[-1] - arrivals[0] >= (len(arrivals) - 2) * delay
 
 
 def test_pacer_reserves_spaced_slots_with_a_fake_clock():

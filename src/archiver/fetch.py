@@ -158,9 +158,14 @@ class HostPacer:
             gate = self._gates.setdefault(host, threading.Lock())
         with gate:
             self.wait_until_free(host)
-            with self._lock:
-                self._next[host] = self.clock() + self.margin(delay) + delay * (1 + self.jitter * self.rng())
-            yield
+            spacing = self.margin(delay) + delay * (1 + self.jitter * self.rng())
+            try:
+                yield
+            finally:
+                # Counted from when the request's bytes have gone out, not from when the turn was
+                # taken: a sending thread descheduled under load would otherwise eat into the gap.
+                with self._lock:
+                    self._next[host] = max(self._next.get(host, 0.0), self.clock() + spacing)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -336,7 +341,6 @@ class Fetcher:
     def _load_robots(self, origin: str) -> Protego | FetchError | None:
         """Protego rules; None (allow all) when there is no robots.txt; a FetchError when the
         server fails, which disallows the origin for this run (the standard's advice)."""
-        started = self.pacer.clock()
         try:
             capture = self._get(origin + "/robots.txt", {}, check_robots=False,
                                 max_size=ROBOTS_MAX_BYTES, sink=self.recorder)
@@ -351,8 +355,10 @@ class Fetcher:
         rules = Protego.parse(capture.body.decode("utf-8", errors="replace"))
         crawl_delay = float(rules.crawl_delay(self.config.user_agent) or 0)
         if crawl_delay > self.config.delay:
-            # robots.txt was itself a request: the next one waits the Crawl-delay it asks for.
-            self.pacer.defer(host_key(origin), started + self.pacer.margin(crawl_delay) + crawl_delay)
+            # robots.txt was itself a request: the next one waits the Crawl-delay it asks for,
+            # counted from its answer (its own turn was taken under the shorter `delay`).
+            self.pacer.defer(host_key(origin),
+                             self.pacer.clock() + self.pacer.margin(crawl_delay) + crawl_delay)
         return rules
 
     def _check_paused(self, url: str) -> None:
