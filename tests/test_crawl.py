@@ -4,6 +4,7 @@ article pages behind listing and issue pages, into a real SQLite archive in tmp_
 from __future__ import annotations
 
 import json
+from collections import Counter
 import os
 import re
 import signal
@@ -11,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from archiver.config import CrawlConfig
 from archiver.crawl import Report, coverage_alarms, crawl, crawl_lock
 from archiver.demo import Page, SiteServer
 from archiver.errors import ArchiveLocked, ArchiverError
+from archiver.fetch import HostPacer
 from archiver.record import Article
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -212,13 +215,10 @@ def test_kill_9_mid_crawl_then_resume_loses_and_duplicates_nothing(site, tmp_pat
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     run(site, fresh)
-    # An issue's table of contents is shared by its articles and the archive keeps the one stored
-    # last, which depends on the order pages were fetched in; the rest must match exactly.
-    def strip(records):
-        return {key: {field: ({**value, "articles": None} if field == "issue" and value else value)
-                      for field, value in record.items() if field != "url"}
-                for key, record in records.items()}
-    uninterrupted, resumed = strip(archived(fresh)), strip(stored)
+    # Every field, the issue's table of contents included (the archive keeps the most complete
+    # copy, whatever order the pages came in).
+    uninterrupted, resumed = archived(fresh), stored
+    assert uninterrupted.keys() == resumed.keys()
     differing = {(key, f) for key in uninterrupted for f in uninterrupted[key]
                  if uninterrupted[key][f] != resumed[key][f]}
     assert differing == set()
@@ -368,19 +368,47 @@ def test_a_page_the_archive_refuses_is_rolled_back_and_reported_not_fatal(site, 
     assert query(tmp_path, f"SELECT state FROM crawl_queue WHERE url = '{url}'") == [("failed",)]
 
 
-def test_per_host_delay_holds_across_threads_in_a_crawl(site, tmp_path):
-    report = run(site, tmp_path, delay=0.03, concurrency=4)
-    times = [hit.at for hit in site.hits]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+class SendLog(HostPacer):
+    """The crawl's pacer, noting when each request's bytes start going out."""
+
+    sent: list[float] = []
+
+    @contextmanager
+    def turn(self, host, delay):
+        with super().turn(host, delay):
+            SendLog.sent.append(self.clock())
+            yield
+
+
+def test_per_host_delay_holds_across_threads_in_a_crawl(site, tmp_path, monkeypatch):
+    monkeypatch.setattr("archiver.fetch.HostPacer", SendLog)
+    SendLog.sent = []
+    delay = 0.03
+    report = run(site, tmp_path, delay=delay, concurrency=4)
     assert report.requests > 20
-    assert min(gaps) >= 0.03, min(gaps)
+    # What the crawler controls, its send times: exact, no tolerance.
+    sends = SendLog.sent
+    assert len(sends) == len(site.hits)
+    assert min(b - a for a, b in zip(sends, sends[1:])) >= delay
+    # What the server saw: its arrival times are noted by handler threads that must be scheduled
+    # and win the GIL from the crawl's threads in this one process, so under load one request can
+    # be noted late, shortening the gap after it by as much as it lengthens the one before. Lags
+    # do not add up: the whole span is short by at most the first request's lag (allowed: a delay).
+    times = [hit.at for hit in site.hits]
+    assert times[-1] - times[0] >= (len(times) - 2) * delay
 
 
-def test_robots_crawl_delay_raises_the_delay(site, tmp_path):
+def test_robots_crawl_delay_raises_the_delay(site, tmp_path, monkeypatch):
+    monkeypatch.setattr("archiver.fetch.HostPacer", SendLog)
+    SendLog.sent = []
     site.pages["/robots.txt"] = Page(b"User-agent: *\nCrawl-delay: 0.05\nDisallow: /articles/9999\n", "text/plain")
     run(site, tmp_path, delay=0, concurrency=4, max_pages=8)
+    sends = SendLog.sent
+    assert len(sends) == len(site.hits)
+    assert min(b - a for a, b in zip(sends, sends[1:])) >= 0.05
+    # The server's view, with the tolerance explained in the test above.
     times = [hit.at for hit in site.hits]
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.05
+    assert times[-1] - times[0] >= (len(times) - 2) * 0.05
 
 
 def test_articles_are_rechecked_only_when_due(site, tmp_path):
@@ -426,19 +454,26 @@ def test_random_5xx_and_429_still_archive_every_article(site, tmp_path):
 
     chance = random.Random(7)
     injected = []
+    in_a_row = Counter()
+    retries = 4
 
     def fault(path):
+        # At most `retries` faults in a row per page: the crawl promises to ride those out within
+        # the run (more is a failure retried next run, tested elsewhere). Without the cap, thread
+        # timing decides which page draws which roll, and 0.3 ** 5 per page sometimes hit one.
         roll = chance.random()
-        if roll < 0.2:
-            injected.append(503)
-            return Page(b"busy", status=503)
-        if roll < 0.3:
+        if in_a_row[path] < retries and roll < 0.3:
+            in_a_row[path] += 1
+            if roll < 0.2:
+                injected.append(503)
+                return Page(b"busy", status=503)
             injected.append(429)
             return Page(b"slow down", status=429, headers=(("Retry-After", "0"),))
+        in_a_row[path] = 0
         return None
 
     site.fault = fault
-    report = run(site, tmp_path, retries=4, backoff=0.001)
+    report = run(site, tmp_path, retries=retries, backoff=0.001)
     assert len(injected) > 10
     assert len(archived(tmp_path)) == len(site.expected)
     assert all(reason == "HTTP 410" for _, reason in report.failures)
