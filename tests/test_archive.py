@@ -312,15 +312,37 @@ def test_issue_contents_link_articles_stored_later(archive):
     assert row[1] == second_url
 
 
-def test_issue_contents_are_the_latest_seen_and_do_not_make_siblings_changed(archive):
+def test_issue_contents_are_the_most_complete_seen_and_do_not_make_siblings_changed(archive):
     archive.load([make_article(1), make_article(5)])
     grown = make_issue(1)
     grown.articles.append(IssueArticle("A late addition", f"{SITE}/articles/99-late"))
     assert archive.store(make_article(5, issue=grown)) == "unchanged"
     assert archive.get_article(make_article(1).canonical_url).issue == grown
+    # A sibling stored later with a partial copy does not shrink it.
     assert archive.store(make_article(1, issue=make_issue(1))) == "unchanged"
-    assert archive.get_article(make_article(5).canonical_url).issue == make_issue(1)
+    assert archive.get_article(make_article(5).canonical_url).issue == grown
     assert archive.db["issues"].count == 1 and archive.db["article_versions"].count == 0
+
+
+def test_issue_contents_kept_do_not_depend_on_the_order_articles_are_stored(tmp_path):
+    grown = make_issue(1)
+    grown.articles.append(IssueArticle("A late addition", f"{SITE}/articles/99-late"))
+    retitled = make_issue(1)
+    retitled.articles[0] = IssueArticle("Another title", retitled.articles[0].url)
+    versions = [make_article(1), make_article(5, issue=grown), make_article(6, issue=retitled)]
+    kept = []
+    for order in ([0, 1, 2], [2, 1, 0], [1, 0, 2], [2, 0, 1]):
+        with Archive(tmp_path / f"{order}.db") as opened:
+            for index in order:
+                opened.store(versions[index])
+            kept.append([opened.get_article(a.canonical_url).issue for a in versions])
+    assert all(issues == [grown] * 3 for issues in kept)
+    # Equally complete copies: the same one wins in every order too.
+    with Archive(tmp_path / "a.db") as first, Archive(tmp_path / "b.db") as second:
+        first.load([make_article(1), make_article(6, issue=retitled)])
+        second.load([make_article(6, issue=retitled), make_article(1)])
+        assert first.get_article(make_article(1).canonical_url).issue == \
+            second.get_article(make_article(1).canonical_url).issue
 
 
 def test_fts_follows_inserts_and_changes(archive):

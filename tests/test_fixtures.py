@@ -159,3 +159,22 @@ def browser_text(html: bytes) -> str:
 def test_rebuilt_seed_page_shows_exactly_the_text_of_the_real_page():
     seed_text = (PAGES / "tcpr-ketamine-opiate.seed.txt").read_text(encoding="utf-8").replace("•", " ")
     assert browser_text((PAGES / "tcpr-ketamine-opiate.html").read_bytes()) == " ".join(seed_text.split())
+
+
+def test_every_mirror_article_of_an_issue_shows_the_same_table_of_contents():
+    # As on the real site: a crawl of the mirror must not depend on which article it saw last.
+    from archiver.parse import parse_article
+
+    contents: dict[tuple, set] = {}
+    for url_path, entry in MANIFEST.items():
+        if not url_path.startswith("/articles/"):
+            continue
+        article = parse_article((SITE / entry["file"]).read_bytes(),
+                                url="https://www.thecarlatreport.com" + url_path,
+                                headers={"content-type": entry["content_type"]})
+        if article.issue and article.issue.articles:
+            key = (article.newsletter, article.issue.date, article.issue.url)
+            contents.setdefault(key, set()).add(
+                tuple((e.title, e.url) for e in article.issue.articles))
+    assert len(contents) >= 3
+    assert {key: len(copies) for key, copies in contents.items() if len(copies) > 1} == {}

@@ -83,6 +83,16 @@ def normalised(article: Article) -> dict:
     }
 
 
+def contents_rank(entries: list[dict]) -> tuple:
+    """How complete a table of contents is: more entries, then more of them with a link; the
+    text itself breaks ties. Every article of an issue shows the same contents on the site, but
+    an article's copy can be partial (a page saved mid-edit, an issue that grew after a page was
+    fetched): keeping the most complete one is the same whatever order a crawl, a resumed
+    crawl, a reparse or a load stores them in. "Last stored wins" was not."""
+    return (len(entries), sum(1 for e in entries if e["url"]),
+            json.dumps(entries, ensure_ascii=False, sort_keys=True))
+
+
 def without_contents(issue: dict | None) -> dict | None:
     return issue and {k: v for k, v in issue.items() if k != "articles"}
 
@@ -369,12 +379,13 @@ class Writer:
         return issue_id
 
     def _write_contents(self, issue_id: int, entries: list[dict]) -> None:
-        """Replace the issue's table of contents when it differs from the stored one."""
+        """Replace the issue's table of contents when this one is more complete than the stored
+        one (see `contents_rank`), so the kept copy does not depend on the order pages come in."""
         if issue_id not in self.contents:
             self.contents[issue_id] = [{"title": title, "url": url} for title, url in self.db.execute(
                 "SELECT title, url FROM issue_articles WHERE issue_id = ? ORDER BY position",
                 [issue_id])]
-        if self.contents[issue_id] == entries:
+        if contents_rank(entries) <= contents_rank(self.contents[issue_id]):
             return
         if self.contents[issue_id]:
             self.db.execute("DELETE FROM issue_articles WHERE issue_id = ?", [issue_id])
