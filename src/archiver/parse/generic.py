@@ -136,7 +136,7 @@ def metadata(layers: Layers, data: Structured, doc) -> None:
     layers.offer("keywords", unique([collapse(k).lower() for k in keywords or [] if isinstance(k, str) and collapse(k)]),
                  "json-ld keywords")
     tags = meta.get("article:tag", []) + meta.get("citation_keywords", [])
-    layers.offer("keywords", unique([collapse(t).lower() for t in tags if collapse(t)]), "meta article:tag")
+    layers.offer("keywords", unique([collapse(t).lower() for t in tags if collapse(t)]), "meta article:tag / citation_keywords")
     layers.offer("keywords", split_keywords(first("keywords", "news_keywords") or ""), "meta keywords")
     layers.offer("citation", _own_citation(data, layers), "meta citation_* / json-ld")
     if doc is not None:  # trafilatura's own findings, last
