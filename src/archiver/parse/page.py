@@ -130,26 +130,36 @@ def text_of(el) -> str:
 
 def structured_data(root, url: str | None) -> Structured:
     data = Structured()
-    head_base = [base.get("href") for base in root.iter("base") if base.get("href")]
-    data.base_url = urljoin(url or "", head_base[0]) if head_base else url
-    for meta in root.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop")
-               or meta.get("http-equiv") or "").strip().lower()
-        content = meta.get("content")
-        if key and content is not None:
-            data.meta.setdefault(key, content)
-            data.meta_all.setdefault(key, []).append(content)
-    for link in root.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and (link.get("href") or "").strip():
-            data.canonical = absolute(link.get("href").strip(), data.base_url)
-            break
-    for title in root.iter("title"):
-        data.title_tag = " ".join(text_of(title).split()) or None
-        break
-    for script in root.iter("script"):
-        if "ld+json" not in (script.get("type") or "").lower():
-            continue
-        for item in _json_ld_items(script.text or ""):
+    base_href = canonical_href = None
+    scripts, title_seen = [], False
+    # One walk over the five tags (each root.iter(tag) is a walk of the whole tree).
+    for el in root.iter("base", "meta", "link", "title", "script"):
+        tag = el.tag
+        if tag == "meta":
+            key = (el.get("property") or el.get("name") or el.get("itemprop")
+                   or el.get("http-equiv") or "").strip().lower()
+            content = el.get("content")
+            if key and content is not None:
+                data.meta.setdefault(key, content)
+                data.meta_all.setdefault(key, []).append(content)
+        elif tag == "script":
+            if "ld+json" in (el.get("type") or "").lower():
+                scripts.append(el.text or "")
+        elif tag == "link":
+            if canonical_href is None and "canonical" in (el.get("rel") or "").lower().split() \
+                    and (el.get("href") or "").strip():
+                canonical_href = el.get("href").strip()
+        elif tag == "title":
+            if not title_seen:  # the first <title> (an <svg> may hold others)
+                data.title_tag = " ".join(text_of(el).split()) or None
+                title_seen = True
+        elif base_href is None and el.get("href"):
+            base_href = el.get("href")
+    data.base_url = urljoin(url or "", base_href) if base_href else url
+    if canonical_href is not None:
+        data.canonical = absolute(canonical_href, data.base_url)
+    for text in scripts:
+        for item in _json_ld_items(text):
             types = _types(item)
             data.types |= types
             if data.article is None and types & ARTICLE_TYPES:
