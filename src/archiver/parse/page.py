@@ -29,6 +29,9 @@ NON_ARTICLE_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profile
                      "periodical", "event", "course", "checkoutpage", "qapage"}
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Characters an XML tree cannot hold (lxml refuses them in any string set on an element, so one
+# stray \x01 pasted into an article made the page unparseable). Browsers show none of them.
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _HTML_HINT = re.compile(r"<(?:!doctype\s+html|html|head|body|title|div|p|article|h1|meta)\b", re.I)
 
 
@@ -82,6 +85,8 @@ def checked_input(data: str | bytes, headers: dict | None = None) -> tuple[str, 
         raise NotAnArticle("binary data, not an HTML page")
     if not _HTML_HINT.search(text, 0, 65536):
         raise NotAnArticle("no HTML markup")
+    if _NOT_XML_CHARS.search(text):
+        text, utf8 = _NOT_XML_CHARS.sub(lambda m: " " if m.group() == "\x0c" else "", text), None
     return text, utf8
 
 
