@@ -37,7 +37,33 @@ def one_line_errors(func):
     return wrapper
 
 
-@click.group()
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
+class OneLineErrorsGroup(click.Group):
+    """Click's usage errors (a bad flag or value, a missing file argument) print three lines
+    starting `Usage:`; cron mails and scripts get the same one `error: ...` line as every
+    other error, exit 2, and a pointer to --help."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NO_ARGS_IS_HELP as exc:  # `archiver` alone: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "archiver"
+            fail(f"{' '.join(exc.format_message().split())} (see `{where} --help`)", exc.exit_code)
+        except click.ClickException as exc:
+            fail(" ".join(exc.format_message().split()), exc.exit_code)
+        except click.exceptions.Abort:
+            fail("aborted", 1)
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+@click.group(cls=OneLineErrorsGroup)
 @click.version_option(package_name="archiver")
 def main():
     """Archive Carlat Publishing newsletter articles into a searchable SQLite file."""
