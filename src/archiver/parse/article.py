@@ -526,7 +526,9 @@ def _header_part(part: str):
         found.append(("_volume", rest, "volume line under the title"))
     elif rest and is_date_line(rest):
         found.append(("published", find_date(rest), "date line under the title"))
-    elif rest and parse_date(rest, month_only=True) and len(rest) < 30:
+    # Length first: the article's first paragraph gets this far, and the four date regexes
+    # over a whole paragraph cost more than all the other header tests.
+    elif rest and len(rest) < 30 and parse_date(rest, month_only=True):
         found.append(("_month_date", parse_date(rest, month_only=True), "month line under the title"))
     elif rest:
         authors = _named_authors(rest)
