@@ -32,6 +32,7 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Characters an XML tree cannot hold (lxml refuses them in any string set on an element, so one
 # stray \x01 pasted into an article made the page unparseable). Browsers show none of them.
 _NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
 _HTML_HINT = re.compile(r"<(?:!doctype\s+html|html|head|body|title|div|p|article|h1|meta)\b", re.I)
 
 
@@ -85,9 +86,18 @@ def checked_input(data: str | bytes, headers: dict | None = None) -> tuple[str, 
         raise NotAnArticle("binary data, not an HTML page")
     if not _HTML_HINT.search(text, 0, 65536):
         raise NotAnArticle("no HTML markup")
-    if _NOT_XML_CHARS.search(text):
+    if _has_non_xml_chars(text, utf8):
         text, utf8 = _NOT_XML_CHARS.sub(lambda m: " " if m.group() == "\x0c" else "", text), None
     return text, utf8
+
+
+def _has_non_xml_chars(text: str, utf8: bytes | None) -> bool:
+    """Does the page hold a character XML cannot? On the UTF-8 bytes when there are some:
+    deleting bytes in C is five times faster than a regex over the whole text (about 0.07 ms
+    of a 1.5 ms parse), and in UTF-8 a control byte is always that control character."""
+    if utf8 is None:
+        return _NOT_XML_CHARS.search(text) is not None
+    return len(utf8.translate(None, _NOT_XML_BYTES)) != len(utf8) or "\ufffe" in text or "\uffff" in text
 
 
 def _content_type(headers: dict | None) -> str:
