@@ -294,7 +294,11 @@ def export(fmt, output, db_path):
     """Export every article: jsonl (loads back with `archiver load`) or csv (articles_flat)."""
     try:
         with _open_archive(db_path) as archive:
+            if hasattr(output, "open"):  # click's lazy file: created (or refused) now, even if empty
+                output.open()
             count = archive.export(fmt, output)
+    except click.FileError as exc:
+        fail(" ".join(exc.format_message().split()), 2)
     except BrokenPipeError:  # `archiver export | head`: the reader has all it wanted
         sys.stderr.close()
         sys.exit(0)
