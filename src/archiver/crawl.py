@@ -447,7 +447,11 @@ def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile=None)
     if not urls:
         raise ArchiverError(f"profile {profile.name!r} has no start pages: give a URL")
     for url in urls:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # raises ValueError when out of range or not a number
+        except ValueError as exc:
+            raise ArchiverError(f"not a valid URL: {url!r} ({exc})") from None
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise ArchiverError(f"not an http(s) URL: {url!r}")
     return urls
