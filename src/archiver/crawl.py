@@ -178,8 +178,12 @@ class PageResult:
 
 
 def kind_of(url: str, profile=None) -> str | None:
-    """The profile's name for a URL, judged on path + query so a local mirror classifies too."""
-    parts = urlsplit(url)
+    """The profile's name for a URL, judged on path + query so a local mirror classifies too.
+    None for a malformed one (`http://[::1/x`): not followed, and not the failure of its page."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
     return (profile or carlat).classify(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
