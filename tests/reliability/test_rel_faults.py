@@ -67,6 +67,8 @@ def build(other: SiteServer) -> tuple[dict[str, Page], dict]:
     for path, content_type in CONTENT_TYPES.items():
         pages[path].content_type = content_type
     traps = "".join(f'<li><a href="{path}">{path}</a></li>' for path in TRAPS)
+    # Malformed links a real page may carry: never followed, never fatal to the page.
+    traps += '<a href="http://[::1/articles/1-x">v6</a><a href="http://127.0.0.1:99999/articles/2-x">port</a>'
     pages["/newsletters/faults"] = Page(
         f"<html><head><title>Faults</title></head><body><h1>Faults</h1><ul>{traps}</ul></body></html>".encode())
     pages["/articles/9008-gzip-bomb"] = gzip_bomb()
