@@ -458,6 +458,10 @@ def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile=None)
             raise ArchiverError(f"not a valid URL: {url!r} ({exc})") from None
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise ArchiverError(f"not an http(s) URL: {url!r}")
+        if parts.username is not None or parts.password is not None:
+            # It would be kept in every stored URL, the WARC and the logs; never quoted back.
+            raise ArchiverError(f"a URL with a user name or password is not supported: "
+                                f"{parts.scheme}://{parts.hostname}/... (use --cookies)")
     return urls
 
 
