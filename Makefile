@@ -21,6 +21,14 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 
 test: install
 	$(PY) -m pytest -q
+	$(PY) tests/reliability/report.py
+
+# The fault, crash, concurrency, fuzz, bad-input and security suite at a larger size
+# (RELIABILITY_SIZE=ci is what `make test` runs), then its table of figures.
+RELIABILITY_SIZE ?= large
+reliability: install
+	RELIABILITY_SIZE=$(RELIABILITY_SIZE) $(PY) -m pytest -q tests/reliability
+	$(PY) tests/reliability/report.py
 
 # Rewrite the golden files from the current parser and print the diff for review.
 golden: install

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from archiver.archive import Archive
 
-CLI = [sys.executable, "-c", "from archiver.cli import main; main()"]
+CLI = [sys.executable, "-c", "from archiver.cli import main; main(prog_name='archiver')"]
 
 # (table, the columns that must be unique in it)
 UNIQUE = [

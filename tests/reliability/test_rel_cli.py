@@ -88,7 +88,8 @@ def test_every_bad_input_gets_one_line_and_a_documented_status(files):
     for name, args, expected in cases(files):
         result = run_cli(*args, timeout=60)
         lines = result.stderr.strip().splitlines()
-        answered.append([name, result.returncode, lines[0][:90] if lines else ""])
+        first = lines[0].replace(str(files), "<tmp>") if lines else ""
+        answered.append([name, result.returncode, first[:100]])
         if (result.returncode != expected or "Traceback" in result.stderr or len(lines) < 1
                 or not all(line.startswith("error: ") for line in lines)
                 or (expected == 2 and len(lines) != 1)):
