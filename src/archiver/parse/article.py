@@ -458,18 +458,28 @@ def _maybe_disclosure(text: str) -> bool:
 
 def _maybe_paywall(text: str) -> bool:
     """Cheap test before PAYWALL's regex: substrings that match either case."""
-    return any(word in text for word in ("ubscri", "og in", "ogin", "ign in", "full", "urchase",
-                                         "ree article", "eading"))
+    return ("ubscri" in text or "og in" in text or "ogin" in text or "ign in" in text
+            or "full" in text or "urchase" in text or "ree article" in text or "eading" in text)
+
+
+def _one_of(patterns: dict[str, re.Pattern]) -> re.Pattern:
+    """One regex trying `patterns` in order (each with its own flags), the name of the one that
+    matched as `lastgroup`: one match call per line instead of one per label."""
+    def scoped(pattern: re.Pattern) -> str:
+        return f"(?i:{pattern.pattern})" if pattern.flags & re.I else f"(?:{pattern.pattern})"
+    return re.compile("|".join(f"(?P<{name}>{scoped(p)})" for name, p in patterns.items()))
+
+
+_LINE_LABELS = _one_of({"citation": CITATION_LABEL, "study_type": STUDY_TYPE_LABEL,
+                        "published": PUBLISHED_LABEL, "issue_date": ISSUE_DATE_LABEL,
+                        "keywords": KEYWORDS_LABEL})
 
 
 def _label_of(text: str):
-    for name, pattern in (("citation", CITATION_LABEL), ("study_type", STUDY_TYPE_LABEL),
-                          ("published", PUBLISHED_LABEL), ("issue_date", ISSUE_DATE_LABEL),
-                          ("keywords", KEYWORDS_LABEL)):
-        match = pattern.match(text)
-        if match:
-            return name, text[match.end():].strip()
-    match = FROM_NEWSLETTER.match(text)
+    match = _LINE_LABELS.match(text)
+    if match:
+        return match.lastgroup, text[match.end():].strip()
+    match = FROM_NEWSLETTER.match(text) if text.startswith("From") else None
     if match and len(text) < 120:
         return "newsletter", match.group(1)
     return None
