@@ -12,6 +12,7 @@ import re
 from lxml import etree
 
 from archiver.parse import carlat
+from archiver.parse.page import text_of
 
 _INVISIBLE_TAGS = frozenset((
     "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
@@ -238,7 +239,7 @@ def prose_length(el: etree._Element, cache: dict | None = None) -> int:
     for p in el.iter("p"):
         length = cache.get(p) if cache is not None else None
         if length is None:
-            length = len(" ".join("".join(p.itertext()).split()))
+            length = len(" ".join(text_of(p).split()))
             if cache is not None:
                 cache[p] = length
         total += length
