@@ -303,9 +303,12 @@ def _named_authors(text: str | None) -> list[Author]:
     """Authors from a byline-like string, only if every name looks like a person's."""
     if not text or len(text) > 300:  # a byline is short; splitting prose is wasted work
         return []
-    lowercase = sum(1 for word in text.split() if word[0].islower() and word not in _BYLINE_WORDS)
-    if lowercase > 1:  # prose, not names: "Dr. Roe has disclosed ..."
-        return []
+    lowercase = 0
+    for word in text.split():
+        if word[0].islower() and word not in _BYLINE_WORDS:
+            lowercase += 1
+            if lowercase > 1:  # prose, not names: "Dr. Roe has disclosed ..."
+                return []
     authors = split_byline(text)
     if authors and all(looks_like_name(a.name) for a in authors):
         return authors

@@ -151,11 +151,13 @@ def _credential(token: str) -> str | None:
 
 def _credentials_of(segment: str) -> list[str] | None:
     """All credentials in a segment like "MD PhD" / "M.D." or None when it holds anything else."""
-    tokens = segment.replace("/", " ").split()
-    creds = [credential(token) for token in tokens]
-    if not tokens or any(c is None for c in creds):
-        return None
-    return creds
+    creds = []
+    for token in segment.replace("/", " ").split():
+        found = credential(token)
+        if found is None:  # a name word: stop at once (most segments are names)
+            return None
+        creds.append(found)
+    return creds or None
 
 
 def clean_name(name: str) -> str:
@@ -206,9 +208,13 @@ def looks_like_name(name: str) -> bool:
     words = name.replace("’", "'").split()
     if not 2 <= len(words) <= 5:
         return False
-    particles = {"de", "da", "van", "von", "der", "del", "la", "le", "di", "du", "bin"}
-    return all(w[:1].isupper() or w in particles for w in words) and not any(
-        ch.isdigit() for ch in name)
+    for word in words:
+        if not (word[:1].isupper() or word in _NAME_PARTICLES):
+            return False
+    return not any(map(str.isdigit, name))  # map: no Python frame per character
+
+
+_NAME_PARTICLES = frozenset(("de", "da", "van", "von", "der", "del", "la", "le", "di", "du", "bin"))
 
 
 # ---------------------------------------------------------------- citations
