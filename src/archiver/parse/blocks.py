@@ -29,7 +29,7 @@ _SKIP_TAGS = frozenset(("script", "style", "noscript", "template", "svg", "butto
                         "textarea", "input", "iframe", "head", "title", "math"))
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     text: str
     tag: str  # tag of the block element (p, h3, li, tr, div, ...)
@@ -86,7 +86,8 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 walker.skip_subtree()
                 continue  # its "end" still comes and adds the tail
             if tag == "tr":
-                flush()
+                if parts:
+                    flush()
                 row = [collapse(text_of(cell)) for cell in el if cell.tag in ("td", "th")]
                 row = [cell for cell in row if cell]
                 if row:
@@ -94,7 +95,8 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 walker.skip_subtree()
                 continue
             if tag in BLOCK_TAGS:
-                flush()
+                if parts:  # (nothing gathered means nothing to flush: link_chars is 0 too)
+                    flush()
                 stack.append(el)
                 if tag in _GROUP_TAGS:
                     groups.append(el)
@@ -102,23 +104,26 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 parts.append(BR)
             elif tag == "a":
                 link_depth += 1
-            if el.text:
-                parts.append(el.text)
+            text = el.text  # read once: each read builds a new string from the tree
+            if text:
+                parts.append(text)
                 if link_depth:
-                    link_chars += len(el.text.strip())
+                    link_chars += len(text.strip())
         else:
             if tag in BLOCK_TAGS:
-                flush()
+                if parts:
+                    flush()
                 if stack and stack[-1] is el:
                     stack.pop()
                 if groups and groups[-1] is el:
                     groups.pop()
             elif tag == "a" and link_depth:
                 link_depth -= 1
-            if el.tail and el is not root:
-                parts.append(el.tail)
+            tail = el.tail
+            if tail and el is not root:
+                parts.append(tail)
                 if link_depth:
-                    link_chars += len(el.tail.strip())
+                    link_chars += len(tail.strip())
     flush()
     return blocks
 
