@@ -4,6 +4,7 @@ traceback."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -39,6 +40,18 @@ def files(tmp_path_factory):
     (root / "mixed.jsonl").write_text(json.dumps(good) + "\n{not json\n[1, 2]\n{\"title\": 3}\n")
     (root / "cookies.txt").write_text("this is not a cookies file\tsecret-value-123\n")
     return root
+
+
+def unreadable(root: Path) -> list:
+    """A db the user may not read; root reads every file, so there the case is a db path whose
+    parent is a regular file (the open fails the same way: the OS refuses)."""
+    if os.geteuid() != 0:
+        target = root / "unreadable.db"
+        target.write_bytes((root / "good.db").read_bytes())
+        target.chmod(0)
+        return [("stats: unreadable db", ["stats", "--db", target], 2)]
+    return [("stats: db under a regular file", ["stats", "--db", root / "page.pdf" / "archive.db"], 2),
+            ("load: db under a regular file", ["load", root / "mixed.jsonl", "--db", root / "page.pdf" / "a.db"], 2)]
 
 
 def cases(root: Path) -> list[tuple[str, list, int]]:
@@ -77,6 +90,7 @@ def cases(root: Path) -> list[tuple[str, list, int]]:
         ("crawl: delay not a number", ["crawl", "--delay", "abc", "http://127.0.0.1:9/", *db], 2),
         ("crawl: negative delay", ["crawl", "--delay", "-1", "http://127.0.0.1:9/", *db], 2),
         ("crawl: malformed cookies file", ["crawl", "--cookies", root / "cookies.txt", "http://127.0.0.1:9/", *db], 2),
+        *unreadable(root),
         ("unknown command", ["frobnicate"], 2),
         ("unknown option", ["stats", "--frobnicate", *db], 2),
     ]
