@@ -154,10 +154,13 @@ def _toc_after(label_el, base):
         rows = [row for row in first_list.iter("li", "tr")] or [first_list]
         for row in rows:
             link = next((a for a in row.iter("a") if a.get("href")), None)
-            if link is not None and collapse(text_of(link)):
-                items.append(IssueArticle(collapse(text_of(link)), absolute(link.get("href"), base)))
-            elif collapse(text_of(row)):  # an entry without a page of its own
-                items.append(IssueArticle(collapse(text_of(row)), None))
+            title = collapse(text_of(link)) if link is not None else ""
+            if title:
+                items.append(IssueArticle(title, absolute(link.get("href"), base)))
+            else:
+                title = collapse(text_of(row))
+                if title:  # an entry without a page of its own
+                    items.append(IssueArticle(title, None))
     else:
         for link in _after(label_el, near, ("a",)):
             title = collapse(text_of(link))
