@@ -92,11 +92,12 @@ def checked_input(data: str | bytes, headers: dict | None = None) -> tuple[str, 
 
 
 def _has_non_xml_chars(text: str, utf8: bytes | None) -> bool:
-    """Does the page hold a character XML cannot? On the UTF-8 bytes when there are some:
-    deleting bytes in C is five times faster than a regex over the whole text (about 0.07 ms
-    of a 1.5 ms parse), and in UTF-8 a control byte is always that control character."""
+    """Does the page hold a character XML cannot? Looked for in the UTF-8 bytes (encoded here
+    when the page was not UTF-8): deleting bytes in C is five times faster than a regex over
+    the whole text (about 0.07 ms of a 1.5 ms parse), and in UTF-8 a control byte is always
+    that control character."""
     if utf8 is None:
-        return _NOT_XML_CHARS.search(text) is not None
+        utf8 = text.encode("utf-8", "surrogatepass")
     return len(utf8.translate(None, _NOT_XML_BYTES)) != len(utf8) or "\ufffe" in text or "\uffff" in text
 
 
