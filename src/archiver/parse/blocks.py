@@ -105,7 +105,7 @@ def blocks_of(root: etree._Element) -> list[Block]:
             elif tag == "a":
                 link_depth += 1
             text = el.text  # read once: each read builds a new string from the tree
-            if text:
+            if text and (parts or not text.isspace()):  # (leading blanks are collapsed away)
                 parts.append(text)
                 if link_depth:
                     link_chars += len(text.strip())
@@ -120,7 +120,7 @@ def blocks_of(root: etree._Element) -> list[Block]:
             elif tag == "a" and link_depth:
                 link_depth -= 1
             tail = el.tail
-            if tail and el is not root:
+            if tail and el is not root and (parts or not tail.isspace()):
                 parts.append(tail)
                 if link_depth:
                     link_chars += len(tail.strip())
