@@ -314,8 +314,10 @@ def article_container(root: etree._Element, marks: Marks) -> tuple[etree._Elemen
     if scored:
         top = max(score for score, _ in scored)
         good = [el for score, el in scored if score >= 0.7 * top]
-        # innermost: a good candidate with no other good candidate inside it
-        inner = [el for el in good if not any(o is not el and _contains(el, o) for o in good)]
+        # innermost: a good candidate with no other good candidate inside it, i.e. not an
+        # ancestor of one (one set of ancestors instead of a walk up per pair)
+        around_good = {ancestor for el in good for ancestor in el.iterancestors()}
+        inner = [el for el in good if el not in around_good]
         best = inner[0] if top >= 200 else None
     if best is None:
         best, strategy = densest_block(root, marks.chrome), "densest text block"
