@@ -227,3 +227,18 @@ def test_a_page_parsed_without_url_resolves_its_contents_against_its_canonical_u
     assert article.canonical_url.startswith("https://mirror.example.org/articles/1227-")
     urls = [entry.url for entry in article.issue.articles]
     assert urls and all(u.startswith("https://mirror.example.org/articles/") for u in urls)
+
+
+def test_generic_crawl_of_a_site_without_a_sitemap_reports_no_failure(tmp_path):
+    # The generic profile tries /sitemap.xml on its own; a site without one is not an error,
+    # or a scheduled crawl would exit 1 on every run.
+    site = FIXTURES / "profiles" / "generic" / "site"
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    manifest = json.loads((copy / "MANIFEST.json").read_text(encoding="utf-8"))
+    del manifest["/sitemap.xml"]
+    (copy / "MANIFEST.json").write_text(json.dumps(manifest), encoding="utf-8")
+    report, articles, requested = crawl_mirror(copy, tmp_path, "generic", ["/"])
+    assert "/sitemap.xml" in requested
+    assert report.failed == 0 and report.failures == []
+    assert articles  # the feed the home page announces still lists them

@@ -419,7 +419,7 @@ class Crawler:
         reason = result.parse_error
         if reason:
             report.fail(url, reason)
-        elif capture.status >= 400:
+        elif capture.status >= 400 and not guessed_and_absent(url, capture.status):
             reason = f"HTTP {capture.status}"
             report.fail(url, reason)
         for link in result.links:
@@ -431,6 +431,12 @@ class Crawler:
             last_modified=capture.headers.get("last-modified"),
             changed=outcome in ("new", "changed"), reason=reason)
         log.info("%d %s%s", capture.status, url, f" ({outcome})" if outcome else "")
+
+
+def guessed_and_absent(url: str, status: int) -> bool:
+    """A site's conventional /sitemap.xml, which the generic profile tries without being told,
+    is simply absent on many sites: that is no failure (or every scheduled run would exit 1)."""
+    return status in (404, 410) and urlsplit(url).path == "/sitemap.xml"
 
 
 @contextmanager
