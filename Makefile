@@ -19,16 +19,15 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	touch $@
 
+# The reliability suite runs at CI size; its table of figures prints before pytest's last line.
 test: install
 	$(PY) -m pytest -q
-	$(PY) tests/reliability/report.py
 
 # The fault, crash, concurrency, fuzz, bad-input and security suite at a larger size
-# (RELIABILITY_SIZE=ci is what `make test` runs), then its table of figures.
+# (RELIABILITY_SIZE=ci is what `make test` runs); pytest prints its table of figures.
 RELIABILITY_SIZE ?= large
 reliability: install
 	RELIABILITY_SIZE=$(RELIABILITY_SIZE) $(PY) -m pytest -q tests/reliability
-	$(PY) tests/reliability/report.py
 
 # Rewrite the golden files from the current parser and print the diff for review.
 golden: install

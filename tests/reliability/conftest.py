@@ -8,3 +8,13 @@ import figures  # noqa: E402
 
 def pytest_sessionfinish(session, exitstatus):
     figures.write()
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Printed before pytest's closing "N passed" line, which stays the run's last line.
+    if figures.collected():
+        import report
+
+        table, _ = report.render(figures.snapshot(), figures.figures_path())
+        terminalreporter.write_sep("=", "reliability report")
+        terminalreporter.write_line(table)

@@ -38,10 +38,17 @@ def add(section: str, **counts) -> None:
             target[key] = target.get(key, 0) + value
 
 
+def collected() -> bool:
+    return bool(_collected)
+
+
+def snapshot() -> dict:
+    return {"size": SIZE, **_collected}
+
+
 def write() -> None:
     if not _collected:
         return
     path = figures_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"size": SIZE, **_collected}, indent=2, sort_keys=True) + "\n",
-                    encoding="utf-8")
+    path.write_text(json.dumps(snapshot(), indent=2, sort_keys=True) + "\n", encoding="utf-8")

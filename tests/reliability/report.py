@@ -1,7 +1,9 @@
-"""Print the reliability suite's figures (`make reliability`, and after `make test`).
+"""The reliability suite's table of figures.
 
-Reads the JSON the tests wrote (`$RELIABILITY_FIGURES` or data/reliability.json). Exits 1 when
-the file is missing or any article was lost or duplicated.
+pytest prints it at the end of every session that ran reliability tests (`make test`,
+`make reliability`), before its closing line; `python tests/reliability/report.py` prints it
+again from the JSON the tests wrote (`$RELIABILITY_FIGURES` or data/reliability.json) and exits 1
+when the file is missing or any article was lost or duplicated.
 """
 
 from __future__ import annotations
@@ -20,12 +22,8 @@ def rows(title: str, pairs) -> list[str]:
     return [title] + [f"  {str(name):<{width}}  {value}" for name, value in pairs]
 
 
-def main() -> int:
-    path = figures_path()
-    if not path.exists():
-        print(f"no reliability figures at {path}: run the suite first", file=sys.stderr)
-        return 1
-    data = json.loads(path.read_text(encoding="utf-8"))
+def render(data: dict, path) -> tuple[str, bool]:
+    """The table, and whether no article was lost or duplicated."""
     faults, crash = data.get("faults", {}), data.get("crash", {})
     conc, fuzz = data.get("concurrency", {}), data.get("fuzz", {})
     cli, sec = data.get("cli", {}), data.get("security", {})
@@ -60,8 +58,17 @@ def main() -> int:
     lines += rows(f"CLI bad inputs: {cli.get('bad_inputs')} tried, {cli.get('tracebacks')} tracebacks",
                   [(name, f"exit {status}: {line}") for name, status, line in cli.get("each", [])])
     lines += rows("security", sorted((k, v) for k, v in sec.items()))
-    print("\n".join(lines))
-    return 1 if lost or duplicates else 0
+    return "\n".join(lines), not (lost or duplicates)
+
+
+def main() -> int:
+    path = figures_path()
+    if not path.exists():
+        print(f"no reliability figures at {path}: run the suite first", file=sys.stderr)
+        return 1
+    table, ok = render(json.loads(path.read_text(encoding="utf-8")), path)
+    print(table)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
