@@ -24,6 +24,7 @@ from lxml import etree
 
 from archiver.errors import ArchiverError, NotAnArticle
 from archiver.parse.blocks import blocks_of, paragraphs
+from archiver.parse.clean import drop
 from archiver.parse.labels import split_keywords, unique
 from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, clean_canonical,
                                  absolute, load_tree, structured_data, text_of, without_query)
@@ -201,15 +202,7 @@ def pruned_html(root) -> str:
             continue
         names = f"{el.get('class') or ''} {el.get('id') or ''}"
         if names.strip() and _CHROME_NAME.search(names) and el.find(".//h1") is None:
-            parent = el.getparent()
-            if parent is not None:
-                if el.tail and el.tail.strip():
-                    previous = el.getprevious()
-                    if previous is not None:
-                        previous.tail = (previous.tail or "") + el.tail
-                    else:
-                        parent.text = (parent.text or "") + el.tail
-                parent.remove(el)
+            drop(el)
     return etree.tostring(root, encoding="unicode", method="html")
 
 

@@ -25,6 +25,7 @@ from lxml import etree
 
 from archiver.errors import NotAnArticle
 from archiver.parse.blocks import blocks_of, paragraphs
+from archiver.parse.clean import drop
 from archiver.parse.labels import block_of, split_keywords, unique
 from archiver.parse.page import absolute, clean_canonical, load_tree, structured_data, text_of
 from archiver.parse.text import (collapse, find_date, parse_citation, parse_date, split_byline,
@@ -237,30 +238,17 @@ def body_text(page: Page, rules: list[dict], remove: list[str]) -> tuple[str | N
         container = containers[0]
         for selector in remove:
             for el in compiled("css", selector)(container):
-                _drop(el)
+                drop(el)
         inside = set(container.iter())
         for el in page.consumed:  # label lines and field elements are not the article's text
             if el in inside and el is not container:
-                _drop(el)
+                drop(el)
         for el in list(container.iter(*_DROP_TAGS)):
-            _drop(el)
+            drop(el)
         text = "\n\n".join(paragraphs(blocks_of(container)))
         if text:
             return text, _describe(rule)
     return None, None
-
-
-def _drop(el) -> None:
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail and el.tail.strip():  # keep the text that follows the element
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
 
 # ------------------------------------------------------------------ the record
