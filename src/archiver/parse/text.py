@@ -64,13 +64,16 @@ def find_date(text: str | None) -> str | None:
     """The first date written anywhere in `text`, as ISO YYYY-MM-DD, or None."""
     if not text:
         return None
-    best = None
+    best, found = None, None
     for pattern in _DATE_PATTERNS:
         match = pattern.search(text)
         if match and (best is None or match.start() < best.start()):
-            if _iso(match):
-                best = match
-    return _iso(best) if best else None
+            iso = _iso(match)
+            if iso:
+                best, found = match, iso
+                if not match.start():  # no other pattern can start earlier: skip their searches
+                    break
+    return found
 
 
 def parse_date(text: str | None, month_only: bool = False) -> str | None:
