@@ -551,12 +551,15 @@ def _header_part(part: str):
     return found
 
 
+_ORIGIN = re.compile(r"^https?://[^/]+")
+
+
 def _link_line(found: Found, block: Block, base) -> None:
     """A line that is only a link: a category link becomes the category; others are chrome."""
     links = [a for a in block.el.iter("a") if a.get("href") is not None]
     if len(links) == 1:
         href = absolute(links[0].get("href"), base) or ""
-        path = re.sub(r"^https?://[^/]+", "", href)
+        path = _ORIGIN.sub("", href)
         if carlat.CATEGORY_PATH.match(path) or carlat.classify(href) == "listing":
             found.offer("category", block.text, "category link")
 
@@ -595,7 +598,7 @@ def _breadcrumb_category(marks, base) -> str | None:
             continue
         for link in el.iter("a"):
             href = absolute(link.get("href"), base) or ""
-            path = re.sub(r"^https?://[^/]+", "", href)
+            path = _ORIGIN.sub("", href)
             text = collapse(text_of(link))
             if text and (carlat.CATEGORY_PATH.match(path) or carlat.classify(href) == "listing") \
                     and not carlat.NEWSLETTER_NAME.search(text):  # a newsletter is not a category
@@ -644,13 +647,17 @@ def paywall_signal(container, ld: dict, marks) -> str | None:
 
 # ------------------------------------------------------------------ assembling the record
 
+_DISCLOSURE_LABEL = re.compile(r"^Disclosures?\s*:\s*", re.I)
+_NAME_BEFORE_HONORIFIC = re.compile(r"^(.{3,160}?)\s+(?=(?:Dr|Mr|Ms|Mrs|Mx|Prof)\.?\s)")
+
+
 def _clean_disclosure(texts: list[str], authors: list[Author]) -> str | None:
     """Disclosure statements without the author name the site repeats in front of them."""
     statements = []
     for text in texts:
-        text = re.sub(r"^Disclosures?\s*:\s*", "", collapse(text), flags=re.I)
+        text = _DISCLOSURE_LABEL.sub("", collapse(text))
         # "Dr. Simon Achebe, MD, PhD Dr. Achebe has disclosed ..." (no full stop after the name)
-        lead = re.match(r"^(.{3,160}?)\s+(?=(?:Dr|Mr|Ms|Mrs|Mx|Prof)\.?\s)", text)
+        lead = _NAME_BEFORE_HONORIFIC.match(text)
         if lead and not lead.group(1).endswith(".") and _is_pure_byline(lead.group(1)):
             text = text[lead.end():]
         sentences = _sentences(text)

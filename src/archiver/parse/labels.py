@@ -53,9 +53,13 @@ def newsletter_name(name: str | None) -> str | None:
     return f"The Carlat {collapse(match.group(1))} Report"
 
 
+_LEADING_COLON = re.compile(r"^\s*:\s*")
+_KEYWORD_SEPARATOR = re.compile(r"\s*[,;|]\s*")
+
+
 def split_keywords(text: str) -> list[str]:
-    text = re.sub(r"^\s*:\s*", "", text)
-    parts = re.split(r"\s*[,;|]\s*", text) if re.search(r"[,;|]", text) else text.split()
+    text = _LEADING_COLON.sub("", text)
+    parts = _KEYWORD_SEPARATOR.split(text) if _KEYWORD_SEPARATOR.search(text) else text.split()
     return unique([p.lower().strip(" .") for p in parts if p.strip(" .")])
 
 

@@ -238,10 +238,16 @@ _SOURCE = re.compile(
 _ET_AL = re.compile(r"\bet\s+al\b\.?", re.I)
 
 
+# Compiled once (re.sub(pattern, ...) looks its pattern up in re's cache on every call).
+_REVIEW_OF = re.compile(r"^review(?:ed)?\s+of\s*:?\s*", re.I)
+_SPACES = re.compile(r"\s+")
+_SENTENCE_BREAK = re.compile(r"\.\s+(?=[A-Z])")
+
+
 def parse_citation(text: str | None) -> Citation | None:
     """A "Review of:" reference -> Citation. The text is kept whole; parts it lacks stay None."""
     text = collapse(text)
-    text = re.sub(r"^review(?:ed)?\s+of\s*:?\s*", "", text, flags=re.I).strip()
+    text = _REVIEW_OF.sub("", text).strip()
     if not text:
         return None
     citation = Citation(text=text)
@@ -263,7 +269,7 @@ def parse_citation(text: str | None) -> Citation | None:
         citation.year = int(source["year"])
         citation.volume = source["volume"]
         citation.issue = source["issue"].strip() if source["issue"] else None
-        citation.pages = re.sub(r"\s+", "", source["pages"]) if source["pages"] else None
+        citation.pages = _SPACES.sub("", source["pages"]) if source["pages"] else None
         head = ref[: source.start()]
     else:
         head = ref
@@ -296,7 +302,7 @@ def _authors_and_journal(head: str) -> tuple[str | None, str | None]:
         journal = _last_sentence(rest.strip(" .,;:"))
         return authors.strip(" ,;") or None, journal or None
     # Vancouver style: "Smith J, Doe K. Title of the paper. J Clin Psychiatry"
-    sentences = [s for s in re.split(r"\.\s+(?=[A-Z])", head) if s.strip()]
+    sentences = [s for s in _SENTENCE_BREAK.split(head) if s.strip()]
     if len(sentences) >= 2:
         return sentences[0].strip(" .,;") or None, sentences[-1].strip(" .,;") or None
     if "," in head:
@@ -307,5 +313,5 @@ def _authors_and_journal(head: str) -> tuple[str | None, str | None]:
 
 def _last_sentence(text: str) -> str:
     """After "et al." may come a paper title and then the journal: keep the journal."""
-    parts = [p for p in re.split(r"\.\s+(?=[A-Z])", text) if p.strip()]
+    parts = [p for p in _SENTENCE_BREAK.split(text) if p.strip()]
     return parts[-1].strip(" .,;") if parts else ""
