@@ -114,15 +114,32 @@ class Region:
                 scope = common
         blocks = blocks_of(scope)
         if scope is not container:  # from the title's block to the container's last block
-            inside_container = set(container.iter())
+            inside = _in_container(blocks, container, scope)
             title_nodes = set(title_el.iter())
             start = next((i for i, b in enumerate(blocks) if b.el in title_nodes), None)
-            end = max((i for i, b in enumerate(blocks) if b.el in inside_container), default=None)
-            blocks = blocks[start:end + 1] if start is not None and end is not None else \
-                [b for b in blocks if b.el in inside_container]
-            for block in blocks:
-                block.in_container = block.el in inside_container
+            end = max((i for i, flag in enumerate(inside) if flag), default=None)
+            if start is not None and end is not None:
+                blocks, inside = blocks[start:end + 1], inside[start:end + 1]
+            else:
+                blocks = [b for b, flag in zip(blocks, inside) if flag]
+                inside = [True] * len(blocks)
+            for block, flag in zip(blocks, inside):
+                block.in_container = flag
         return cls(scope, container, title_el, blocks)
+
+
+def _in_container(blocks: list[Block], container, scope) -> list[bool]:
+    """For each block of `scope`, is its element inside `container` (itself inside `scope`)?
+    A climb of a few parents per block, stopping at the container or the scope: a set of
+    every element of the container cost a third of the region's build (a proxy object kept
+    alive per element)."""
+    flags = []
+    for block in blocks:
+        el = block.el
+        while el is not container and el is not scope:
+            el = el.getparent()
+        flags.append(el is container)
+    return flags
 
 
 def _is_inside(el, ancestor) -> bool:
