@@ -231,7 +231,14 @@ def remove_chrome(root: etree._Element, keep: list[etree._Element], marks: Marks
 
 
 def _contains(ancestor: etree._Element, el: etree._Element) -> bool:
-    return any(a is ancestor for a in el.iterancestors())
+    """Is `ancestor` a proper ancestor of `el`? (A climb with getparent(): cheaper than any()
+    over iterancestors().)"""
+    el = el.getparent()
+    while el is not None:
+        if el is ancestor:
+            return True
+        el = el.getparent()
+    return False
 
 
 # ------------------------------------------------------------------ the article container
