@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from archiver.archive import Archive  # noqa: E402
 from archiver.archive.store import content_sha256, normalised  # noqa: E402
 from archiver.record import Article, Author, Capture, Citation, Issue, IssueArticle  # noqa: E402
+from rss import peak_rss_mb  # noqa: E402
 
 SITE = "https://www.thecarlatreport.com"
 NEWSLETTERS = ["The Carlat Psychiatry Report", "The Carlat Child Psychiatry Report",
@@ -310,18 +311,6 @@ def store_captures(path: Path, generator: Generator, count: int) -> None:
                 url=url.replace(slug, f"{n}-page-{n}"),
                 status=200, headers={"content-type": "text/html; charset=utf-8"},
                 body=page.encode("utf-8"), fetched_at=f"2026-01-01T00:00:{n % 60:02d}Z"))
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so
-    a child started from the big bench process would report the parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def reparse_child(db_path: str) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from archiver.archive import Archive  # noqa: E402
 from archiver.config import CrawlConfig  # noqa: E402
 from archiver.crawl import crawl  # noqa: E402
 from archiver.demo import Page, SiteServer  # noqa: E402
+from rss import peak_rss_mb  # noqa: E402
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "pages" / "tcpr-expert-qa.html"
 TEMPLATE_ID = "1843-expert-qa-getting-started-with-cbt-for-insomnia"
@@ -194,7 +194,7 @@ def crawl_child(url: str, db: str) -> None:
     with Archive(db) as archive:
         report = crawl([url], archive, config)
     # Measured here, not as RUSAGE_CHILDREN in the parent, which would include other benches' children.
-    print(f"{report.requests} {report.new} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+    print(f"{report.requests} {report.new} {round(peak_rss_mb() * 1024)}")
 
 
 def bench_memory(tmp: Path, pages: int = 10_000) -> bool:
