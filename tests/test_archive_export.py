@@ -185,3 +185,59 @@ def test_export_to_a_path(populated, tmp_path):
         assert archive.export(output=str(tmp_path / "out.jsonl")) == 25
     assert len((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()) == 25
     assert len(list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))) == 25
+
+
+# -- exports that cannot destroy ------------------------------------------------------------------
+
+def _integrity(path) -> tuple[str, int]:
+    with Archive(path, create=False) as archive:
+        check = archive.db.execute("PRAGMA integrity_check").fetchone()[0]
+        return check, archive.db["articles"].count
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_export_onto_the_archive_or_its_companions_is_refused_and_the_archive_kept(populated, suffix):
+    target = f"{populated}{suffix}"
+    before = Path(populated).read_bytes()
+    result = run("export", "--output", target, "--db", populated)
+    assert result.exit_code == 2 and result.output.startswith("error: ")
+    assert "archive's own file" in result.output and result.output.count("\n") == 1
+    assert Path(populated).read_bytes() == before
+    assert _integrity(populated) == ("ok", 25)
+
+
+def test_export_through_a_symlink_to_the_archive_is_refused(populated, tmp_path):
+    link = tmp_path / "innocent.jsonl"
+    link.symlink_to(populated)
+    result = run("export", "--output", link, "--force", "--db", populated)
+    assert result.exit_code == 2 and "archive's own file" in result.output
+    assert _integrity(populated) == ("ok", 25)
+
+
+def test_default_db_as_output_is_refused(populated, tmp_path, monkeypatch):
+    # The reported accident: `--output data/archive.db` with the default --db.
+    (tmp_path / "data").mkdir()
+    Path(populated).rename(tmp_path / "data" / "archive.db")
+    monkeypatch.chdir(tmp_path)
+    result = run("export", "--output", "data/archive.db")
+    assert result.exit_code == 2
+    assert _integrity(tmp_path / "data" / "archive.db") == ("ok", 25)
+
+
+def test_an_existing_output_is_replaced_only_with_force(populated, tmp_path):
+    out = tmp_path / "mine.jsonl"
+    out.write_text("somebody's notes\n", encoding="utf-8")
+    result = run("export", "--output", out, "--db", populated)
+    assert result.exit_code == 2 and "already exists; use --force" in result.output
+    assert out.read_text(encoding="utf-8") == "somebody's notes\n"
+    assert run("export", "--output", out, "--force", "--db", populated).exit_code == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 25
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_an_export_that_fails_leaves_no_output(populated, tmp_path):
+    out = tmp_path / "out.csv"
+    with Archive(populated) as archive:
+        with pytest.raises(ArchiverError):
+            archive.export("xml", out)
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]

@@ -286,19 +286,25 @@ def search(query, author, keyword, newsletter, study_type, since, until, limit, 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True)
-@click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
-              help="File to write (default: standard output).")
+@click.option("--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write (default: standard output); written beside itself and renamed "
+                   "into place when complete.")
+@click.option("--force", is_flag=True, help="Replace --output if it exists.")
 @db_option
 @one_line_errors
-def export(fmt, output, db_path):
-    """Export every article: jsonl (loads back with `archiver load`) or csv (articles_flat)."""
+def export(fmt, output, force, db_path):
+    """Export every article: jsonl (loads back with `archiver load`) or csv (articles_flat).
+
+    The archive's own files are never an output, and an existing file is replaced only with
+    --force."""
+    from archiver.outputs import archive_files, check_output
+
+    to_stdout = output == "-"
+    if not to_stdout:  # refused before the archive is even opened
+        check_output(output, protect=archive_files(db_path), force=force)
     try:
         with _open_archive(db_path) as archive:
-            if hasattr(output, "open"):  # click's lazy file: created (or refused) now, even if empty
-                output.open()
-            count = archive.export(fmt, output)
-    except click.FileError as exc:
-        fail(" ".join(exc.format_message().split()), 2)
+            count = archive.export(fmt, sys.stdout if to_stdout else output, force=force)
     except BrokenPipeError:  # `archiver export | head`: the reader has all it wanted
         sys.stderr.close()
         sys.exit(0)

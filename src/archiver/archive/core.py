@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from archiver.archive import schema
 from archiver.archive.store import CITATION_FIELDS, Writer
 from archiver.errors import ArchiveLocked, ArchiverError
+from archiver.outputs import archive_files, replaced_atomically
 from archiver.record import Article, Author, Capture, Citation, Issue, IssueArticle
 
 # Response headers worth keeping with a capture. An allow-list, so credentials
@@ -208,13 +209,17 @@ class Archive:
         return search(self.db, query, author=author, keyword=keyword, newsletter=newsletter,
                       study_type=study_type, since=since, until=until, limit=limit)
 
-    def export(self, format: str = "jsonl", output: TextIO | str | Path | None = None) -> int:
+    def export(self, format: str = "jsonl", output: TextIO | str | Path | None = None,
+               force: bool = False) -> int:
         """Write every article to `output` (a text stream, a path, or None for stdout) as
-        "jsonl" (records; `load` reads them back) or "csv" (the articles_flat view)."""
+        "jsonl" (records; `load` reads them back) or "csv" (the articles_flat view).
+
+        A path is written beside itself and renamed into place when complete; an existing
+        file is replaced only with `force`, and the archive's own files never are."""
         from archiver.archive.report import export
 
         if isinstance(output, (str, Path)):
-            with open(output, "w", encoding="utf-8", newline="") as stream:
+            with replaced_atomically(output, protect=archive_files(self.path), force=force) as stream:
                 return self.export(format, stream)
         with self.snapshot():
             return export(self.db, format, output if output is not None else sys.stdout)
