@@ -33,6 +33,7 @@ class Capture:
 class Author:
     name: str
     credentials: list[str] = field(default_factory=list)
+    affiliation: str | None = None  # the bio box's institutions and titles, when the page has one
 
 
 @dataclass
@@ -63,6 +64,8 @@ class Issue:
     date: str | None = None  # ISO date
     title: str | None = None
     url: str | None = None
+    volume: str | None = None  # as the page writes it: "16" of "Volume 16, Number 1" or tcprv16n1
+    number: str | None = None
     articles: list[IssueArticle] = field(default_factory=list)
 
 
@@ -79,6 +82,7 @@ class Article:
     issue: Issue | None = None
     newsletter: str | None = None
     category: str | None = None
+    article_type: str | None = None  # "Expert Q&A", "Research Update", ... as the page names it
     disclosure: str | None = None
     citation: Citation | None = None
     study_type: str | None = None

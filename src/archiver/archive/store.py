@@ -29,7 +29,7 @@ from archiver.record import Article
 VOLATILE_FIELDS = ("url", "parser_version", "warnings")
 CITATION_FIELDS = ("text", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid")
 RECORD_FIELDS = ("url", "canonical_url", "article_id", "title", "authors", "published", "issue",
-                 "newsletter", "category", "disclosure", "citation", "study_type", "body",
+                 "newsletter", "category", "article_type", "disclosure", "citation", "study_type", "body",
                  "keywords", "paywalled", "word_count", "parser_version", "warnings")
 # The hand-written conversion below is 5x faster than dataclasses.asdict; it is only used
 # while Article has exactly the fields it knows.
@@ -69,13 +69,15 @@ def normalised(article: Article) -> dict:
     return {
         "url": article.url, "canonical_url": key, "article_id": article.article_id,
         "title": article.title,
-        "authors": [{"name": a.name, "credentials": list(a.credentials)} for a in article.authors],
+        "authors": [{"name": a.name, "credentials": list(a.credentials), "affiliation": a.affiliation}
+                    for a in article.authors],
         "published": article.published,
         "issue": None if issue is None else {
             "date": issue.date, "title": issue.title, "url": issue.url,
+            "volume": issue.volume, "number": issue.number,
             "articles": [{"title": e.title, "url": e.url} for e in issue.articles]},
         "newsletter": article.newsletter, "category": article.category,
-        "disclosure": article.disclosure,
+        "article_type": article.article_type, "disclosure": article.disclosure,
         "citation": None if citation is None else {f: getattr(citation, f) for f in CITATION_FIELDS},
         "study_type": article.study_type, "body": article.body, "keywords": list(article.keywords),
         "paywalled": article.paywalled, "word_count": article.word_count,
