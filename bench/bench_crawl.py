@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from archiver.archive import Archive  # noqa: E402
 from archiver.config import CrawlConfig  # noqa: E402
 from archiver.crawl import crawl  # noqa: E402
-from archiver.demo import Page, SiteServer  # noqa: E402
+from archiver.mirror import Page, SiteServer  # noqa: E402
 from rss import peak_rss_mb  # noqa: E402
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "pages" / "tcpr-expert-qa.html"

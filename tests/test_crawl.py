@@ -1,4 +1,4 @@
-"""The crawl end to end against a real local server (archiver.demo.SiteServer) serving the fixture
+"""The crawl end to end against a real local server (archiver.mirror.SiteServer) serving the fixture
 article pages behind listing and issue pages, into a real SQLite archive in tmp_path."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver.archive import Archive
 from archiver.config import CrawlConfig
 from archiver.crawl import Report, coverage_alarms, crawl, crawl_lock
-from archiver.demo import Page, SiteServer
+from archiver.mirror import Page, SiteServer
 from archiver.errors import ArchiveLocked, ArchiverError
 from archiver.fetch import HostPacer
 from archiver.record import Article

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from archiver.errors import InputTooLarge, NotAnArticle
-from archiver.parse import MAX_INPUT_BYTES, carlat, discover_links, parse_article, parse_capture
+from archiver.parse import MAX_INPUT_BYTES, discover_links, parse_article, parse_capture
 from archiver.record import Author, Capture
 
 URL = "https://www.thecarlatreport.com/articles/4321-sleep-restriction-for-bipolar-depression"
@@ -204,25 +204,6 @@ def test_discover_links_absolute_deduplicated_in_order_without_fragments():
         "https://www.thecarlatreport.com/newsletters/newsletters/child-psychiatry?page=2",
         "https://twitter.com/x"]
     assert discover_links(b"", "https://www.thecarlatreport.com/") == []
-
-
-@pytest.mark.parametrize("url,kind", [
-    ("https://www.thecarlatreport.com/articles/1234-is-ketamine-just-another-opiate", "article"),
-    ("https://thecarlatreport.com/newsletter-issue/tcprv37n1", "issue"),
-    ("https://www.thecarlatreport.com/newsletters/general-psychiatry?page=1", "listing"),
-    ("https://www.thecarlatreport.com/newsletters/general-psychiatry", "listing"),
-    ("https://www.thecarlatreport.com/store/books", None),
-    ("https://www.thecarlatreport.com/articles/", None),
-    ("https://elsewhere.example/articles/1234-x", None),
-])
-def test_site_profile_classifies_urls(url, kind):
-    assert carlat.classify(url) == kind
-
-
-def test_site_profile_article_ids_and_start_urls():
-    assert carlat.article_id("https://www.thecarlatreport.com/articles/1234-slug?x=1") == 1234
-    assert carlat.article_id("https://www.thecarlatreport.com/store") is None
-    assert all(carlat.classify(url) == "listing" for url in carlat.START_URLS)
 
 
 def test_source_newlines_are_spaces_and_br_makes_lines():

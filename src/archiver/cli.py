@@ -117,7 +117,7 @@ def parse_command(paths, url, explain, profile_spec):
     from archiver.errors import InputTooLarge, NotAnArticle
     from archiver.parse import MAX_INPUT_BYTES, parse_article
 
-    from archiver.parse.profiles import get_profile
+    from archiver.profile import get_profile
 
     files = list(_page_files(paths))
     if url and len(files) != 1:
@@ -164,12 +164,12 @@ def profiles_command():
     """List the built-in site profiles: name, hosts, extractor and what each is for.
 
     Any profile can also be given as a TOML file (docs/profiles.md): --profile my-site.toml."""
-    from archiver.parse.profiles import builtin_names, builtin_profile
+    from archiver.profile import builtin_names, builtin_profile
 
     for name in builtin_names():
         profile = builtin_profile(name)
         hosts = ", ".join(sorted(profile.hosts)) or "(any site, by name only)"
-        click.echo(f"{name:<10} {profile.extractor:<8} {hosts}\n           {profile.title}")
+        click.echo(f"{name:<10} {profile.extractor_name:<8} {hosts}\n           {profile.title}")
 
 
 # -- archive commands: load, reparse, search, export, stats (owner: ARCHIVE helper) ----------
@@ -429,7 +429,7 @@ def crawl(urls, db_path, config_path, allow_hosts, log_file, profile_spec, **set
     config = load_config(config_path).replace(
         db=db_path, log=log_file, allow_hosts=list(allow_hosts) or None, **settings)
     if profile_spec:  # a bad profile is bad usage: refused before the archive is opened
-        from archiver.parse.profiles import get_profile
+        from archiver.profile import get_profile
 
         profile_spec = get_profile(profile_spec)
     _setup_logging(config.log, config.quiet)

@@ -32,7 +32,8 @@ from archiver.config import CrawlConfig
 from archiver.errors import ArchiveLocked, ArchiverError, NotAnArticle
 from archiver.fetch import Fetcher, FetchError, RobotsDisallowed, Scope, host_key, strip_fragment
 from archiver.frontier import Frontier, QueueItem, utc_iso
-from archiver.parse import carlat
+from archiver.parse.discover import listed_kind, sitemap_of
+from archiver.profile import Profile, get_profile
 from archiver.record import Article, Capture
 
 log = logging.getLogger("archiver.crawl")
@@ -177,14 +178,15 @@ class PageResult:
     exchanges: list = field(default_factory=list)  # for the WARC, written by the main thread
 
 
-def kind_of(url: str, profile=None) -> str | None:
-    """The profile's name for a URL, judged on path + query so a local mirror classifies too.
+def kind_of(url: str, profile: Profile) -> str | None:
+    """What a URL is by the profile's hints (judged on path + query, so a local mirror's URLs
+    read like the site's); for a profile without hints, what a sitemap or feed said of it.
     None for a malformed one (`http://[::1/x`): not followed, and not the failure of its page."""
     try:
-        parts = urlsplit(url)
+        urlsplit(url)
     except ValueError:
         return None
-    return (profile or carlat).classify(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return profile.hint(url) if profile.links else listed_kind(url)
 
 
 def is_html(capture: Capture) -> bool:
@@ -242,17 +244,17 @@ def parse_page(result: PageResult, profile=None) -> PageResult:
 
 # -- the crawl ----------------------------------------------------------------------------------
 class Crawler:
-    def __init__(self, archive, config: CrawlConfig, start_urls: list[str], progress=None, profile=None):
+    def __init__(self, archive, config: CrawlConfig, start_urls: list[str], profile: Profile,
+                 progress=None):
         self.archive = archive
-        self.profile = profile  # the site profile (archiver.parse.profiles); None: Carlat
+        self.profile = profile
         self.config = config
         self.start_urls = [strip_fragment(u) for u in start_urls]
         self.progress = progress
         self.frontier = Frontier(archive.db)
         extra_hosts = list(config.allow_hosts)
-        hosts = profile.hosts if profile is not None else carlat.HOSTS
-        if any(host_key(u) in hosts for u in self.start_urls):
-            extra_hosts += sorted(hosts)  # the site answers on both names
+        if any(host_key(u) in profile.hosts for u in self.start_urls):
+            extra_hosts += sorted(profile.hosts)  # the site answers on both names
         self.scope = Scope.for_urls(self.start_urls, extra_hosts)
         self.recorder = None
         if config.warc:
@@ -451,9 +453,12 @@ def quick_thread_switches(interval: float = 0.001):
         sys.setswitchinterval(previous)
 
 
-def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile=None) -> list[str]:
-    urls = list(start_urls) or list(config.start_urls)
-    urls = profile.start_points(urls) if profile is not None else urls or list(carlat.START_URLS)
+def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile: Profile) -> list[str]:
+    """The given URLs, else the config's, else the profile's start pages; with each site's
+    /sitemap.xml when the profile guesses sitemaps."""
+    urls = list(start_urls) or list(config.start_urls) or list(profile.start_urls)
+    if profile.guess_sitemap:
+        urls += [s for s in dict.fromkeys(map(sitemap_of, urls)) if s and s not in urls]
     if not urls:
         raise ArchiverError(f"profile {profile.name!r} has no start pages: give a URL")
     for url in urls:
@@ -474,15 +479,13 @@ def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile=None)
 def crawl(start_urls, archive, config: CrawlConfig | None = None, *, progress=None, profile=None) -> Report:
     """Crawl into `archive` (an open `Archive`); the run's Report. Raises ArchiveLocked when
     another crawl holds the archive. The caller decides what the report's alarms mean."""
-    from archiver.parse.profiles import get_profile
-
     config = config or CrawlConfig()
     given = list(start_urls or []) or list(config.start_urls)
     # A profile by name or TOML file; else the one claiming the first start URL's host.
     profile = get_profile(profile, url=given[0] if given else None)
     urls = resolve_start_urls(given, config, profile)
     with crawl_lock(archive.path), quick_thread_switches():
-        crawler = Crawler(archive, config, urls, progress=progress, profile=profile)
+        crawler = Crawler(archive, config, urls, profile, progress=progress)
         try:
             return crawler.run()
         except sqlite3.Error as exc:  # disk full, file removed, ...: nothing half-written stays

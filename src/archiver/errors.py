@@ -8,9 +8,15 @@ class ArchiverError(Exception):
 
 
 class NotAnArticle(ArchiverError):
-    """The page is not an article page (a listing, an error page, binary data, ...)."""
+    """The page is not an article page. `kind` says what it is instead, when the parser can
+    tell: "listing" or "issue" (a hub whose links lead to articles), "error" (an error page),
+    "other" (anything else: an about page, binary data, ...)."""
 
     exit_code = 1
+
+    def __init__(self, reason: str = "", kind: str = "other"):
+        super().__init__(reason)
+        self.kind = kind
 
 
 class InputTooLarge(ArchiverError):

@@ -1,4 +1,4 @@
-"""A fault-injecting server for the reliability suite, built on `archiver.demo.SiteServer`.
+"""A fault-injecting server for the reliability suite, built on `archiver.mirror.SiteServer`.
 
 `FaultServer` serves the fixture mirror and, per request, may answer with a fault instead: a
 random 500/502/503, a periodic 429 with Retry-After, a connection reset mid-body, a stall past the
@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from archiver.demo import Hit, Page, SiteServer
+from archiver.mirror import Hit, Page, SiteServer
 
 MB = 1_000_000
 

@@ -13,7 +13,7 @@ from checks import CLI, check_archive, records, run_cli, wait_for
 from faults import FaultServer
 from figures import LARGE, add
 
-from archiver.demo import Page, mirror_pages
+from archiver.mirror import Page, mirror_pages
 
 # Per snapshot: articles whose page is not fully recorded (capture, its queue row marked fetched in
 # the same transaction, author and keyword links, index row). A later run re-queues articles

@@ -18,7 +18,7 @@ from faults import FaultServer
 from figures import LARGE, add
 
 from archiver.archive import Archive
-from archiver.demo import SITE, mirror_pages
+from archiver.mirror import SITE, mirror_pages
 from archiver.record import Capture
 
 PAGES = SITE.parent / "pages"

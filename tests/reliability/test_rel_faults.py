@@ -16,7 +16,7 @@ from figures import LARGE, add
 from archiver.archive import Archive
 from archiver.config import CrawlConfig
 from archiver.crawl import crawl
-from archiver.demo import SITE, Page, SiteServer, mirror_pages
+from archiver.mirror import SITE, Page, SiteServer, mirror_pages
 
 REAL_SITE = "https://www.thecarlatreport.com"
 PAGES = SITE.parent / "pages"

@@ -16,7 +16,7 @@ from protego import Protego
 
 from archiver.archive import Archive
 from archiver.config import CrawlConfig
-from archiver.demo import SITE, Page, SiteServer, mirror_pages
+from archiver.mirror import SITE, Page, SiteServer, mirror_pages
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = SITE.parent / "pages"

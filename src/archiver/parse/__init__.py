@@ -4,18 +4,19 @@
     parse_capture(capture, profile=None) -> Article
     discover_links(html, base_url, headers=None) -> [absolute URLs]
 
-The parse is: bytes -> text (decode.py) -> lxml tree (page.py) -> the profile's extractor
-(profiles.py): the Carlat layered rules (article.py, carlat.py), a profile's own field rules
-(rules.py) or the generic extractor (generic.py). `profile` is a Profile, a built-in profile's
-name or a TOML file; when None, the profile claiming the URL's host (Carlat by default).
+The parse is: bytes -> text (decode.py) -> a `Document` (page.py) -> the profile's extractor:
+the layered rules (layered.py), a profile's own field rules (rules.py) or the generic extractor
+(generic.py), each called as `extract(document, profile, url)`. `profile` is a Profile
+(archiver.profile), a built-in profile's name or a TOML file; when None, the profile claiming
+the URL's host (the default profile for other hosts).
 """
 
 from __future__ import annotations
 
 from archiver.errors import InputTooLarge, NotAnArticle
 from archiver.parse.discover import announced_feeds, feed_links
-from archiver.parse.page import MAX_INPUT_BYTES, absolute, checked_input, load_tree
-from archiver.parse.profiles import Profile, get_profile
+from archiver.parse.page import MAX_INPUT_BYTES, Document, absolute, checked_input, load_tree
+from archiver.profile import Profile, get_profile
 from archiver.record import Article, Capture
 
 __all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "Profile", "discover_links", "get_profile",
@@ -26,13 +27,12 @@ def parse_article(html: str | bytes, url: str | None = None, headers: dict | Non
                   profile: Profile | str | None = None) -> Article:
     """Parse one article page. Raises NotAnArticle(reason) for pages that are not one."""
     chosen = get_profile(profile, url)
-    text, utf8 = checked_input(html, headers)
-    return chosen.parse(text, utf8, url)
+    return chosen.parse(Document.from_input(html, headers), url)
 
 
 def parse_capture(capture: Capture, profile: Profile | str | None = None) -> Article:
     if capture.status and capture.status >= 400:
-        raise NotAnArticle(f"HTTP status {capture.status}")
+        raise NotAnArticle(f"HTTP status {capture.status}", kind="error")
     return parse_article(capture.body, url=capture.url, headers=capture.headers, profile=profile)
 
 

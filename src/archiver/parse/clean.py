@@ -11,7 +11,7 @@ import re
 
 from lxml import etree
 
-from archiver.parse import carlat
+from archiver.profile import CHROME, CONTAINER, HIDDEN, PAYWALL, SKIP
 from archiver.parse.page import text_of
 
 _INVISIBLE_TAGS = frozenset((
@@ -20,59 +20,7 @@ _INVISIBLE_TAGS = frozenset((
 _CHROME_TAGS = frozenset(("nav", "header", "footer", "aside", "form", "menu"))
 _CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo", "complementary", "search"))
 _NEVER_CHROME = frozenset(("html", "body", "main", "article"))
-_HIDDEN_CLASS = re.compile(
-    r"(?:^|\s)(?:" + "|".join(map(re.escape, carlat.HIDDEN_CLASS_WORDS)) + r")(?=$|\s)", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_CONTAINER_CLASS = re.compile(
-    r"(?:^|\s)(?:" + "|".join(map(re.escape, carlat.CONTAINER_CLASSES)) + r")(?=$|\s)", re.I)
-
-# Flags of a class/id pair, cached: pages repeat the same few hundred class strings, and
-# lxml's XPath string functions over every element cost more than the parse itself.
-HIDDEN, CHROME, CONTAINER, PAYWALL, SKIP = 1, 2, 4, 8, 16
-# Chrome whose inside holds nothing any rule reads (no labels, prompts or disclosures): the
-# first walk need not enter it. Sidebars, subscribe and author boxes are walked.
-_SKIPPABLE_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:carousel|slick(?:-\w+)?|slider|swiper|owl-carousel|share|sharing|addthis|"
-    r"sharethis|social-(?:links|share|media|icons|buttons|follow)|related|recommended|featured|"
-    r"advert|ad-slot|cookies?|menu|pager|pagination|comments?|popup|modal|breadcrumbs?|"
-    r"print(?:er)?|links|more-from(?:-\w+)?)(?=$|[\s_-])", re.I)
-PAYWALL_CLASS = re.compile(r"(?:^|[\s_-])(?:paywall|paywalled|subscriber-only|subscribers-only|"
-                           r"premium-content|locked-content|metered)(?=$|[\s_-])", re.I)
-
-
-_FLAGS_CACHE: dict[str, int] = {}
-
-
-def name_flags(names: str) -> int:
-    flags = _FLAGS_CACHE.get(names)
-    if flags is not None:
-        return flags
-    if len(_FLAGS_CACHE) > 20000:
-        _FLAGS_CACHE.clear()
-    flags = 0
-    if _HIDDEN_CLASS.search(names):
-        flags |= HIDDEN
-    if carlat.CHROME_CLASS.search(names):
-        flags |= CHROME
-    if _CONTAINER_CLASS.search(names):
-        flags |= CONTAINER
-    if PAYWALL_CLASS.search(names):
-        flags |= PAYWALL
-    if flags & CHROME and _SKIPPABLE_CLASS.search(names):
-        flags |= SKIP
-    _FLAGS_CACHE[names] = flags
-    return flags
-
-
-_CLASS_INFO: dict[str, tuple] = {}
-
-
-def class_info(classes: str) -> tuple[int, str | None]:
-    """(flags, template field) of a class attribute, cached: pages repeat a few hundred."""
-    if len(_CLASS_INFO) > 20000:
-        _CLASS_INFO.clear()
-    info = _CLASS_INFO[classes] = (name_flags(classes), carlat.template_field(classes))
-    return info
 
 
 _PAGE_CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo"))
@@ -123,12 +71,14 @@ class Marks:
         self.texts: list = []  # (element holding it, text) for texts `remove_invisible` was asked to note
 
 
-def remove_invisible(root: etree._Element, notable=None) -> Marks:
+def remove_invisible(root: etree._Element, vocabulary, notable=None) -> Marks:
     """Drop what a browser never shows, and note chrome and container candidates on the way.
 
-    One walk with plain attribute reads and a cache per class string: the per-element cost
-    here is most of the parser's own time. `notable(text)` picks visible texts to note (with
-    the element they belong to), so page-wide labels need no walk of their own."""
+    One walk with plain attribute reads; `vocabulary` (the profile's, see archiver.profile)
+    judges each class string once. The per-element cost here is most of the parser's own
+    time. `notable(text)` picks visible texts to note (with the element they belong to), so
+    page-wide labels need no walk of their own."""
+    class_info, id_flags = vocabulary.class_info, vocabulary.flags
     # Scripts, styles, forms' controls: removed in C (JSON-LD has been read by now), keeping
     # the text that follows them.
     etree.strip_elements(root, *_INVISIBLE_TAGS, with_tail=False)
@@ -178,12 +128,11 @@ def remove_invisible(root: etree._Element, notable=None) -> Marks:
             elif (name == "itemprop" and value == "articleBody") or (name == "itemtype" and "Article" in value):
                 semantic = True
         if classes:
-            info = _CLASS_INFO.get(classes) or class_info(classes)
-            flags, field = info
+            flags, field = class_info(classes)
         else:
             flags, field = 0, None
         if ident:
-            flags |= name_flags(ident)
+            flags |= id_flags(ident)
         if (hidden or flags & HIDDEN) and tag not in ("html", "body"):
             doomed.append(el)
             walker.skip_subtree()

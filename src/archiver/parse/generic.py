@@ -25,15 +25,13 @@ from lxml import etree
 from archiver.errors import ArchiverError, NotAnArticle
 from archiver.parse.blocks import blocks_of, paragraphs
 from archiver.parse.clean import drop
+from archiver.parse.fields import Found, offer_canonical, to_article
 from archiver.parse.labels import split_keywords, unique
-from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, clean_canonical,
-                                 absolute, load_tree, structured_data, text_of, without_query)
-from archiver.parse.text import collapse, find_date, split_byline, word_count
+from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Document, Structured, ld_names,
+                                 structured_data, text_of)
+from archiver.parse.text import collapse, find_date, split_byline
 from archiver.record import Article, Author, Citation
 
-REPORTED_FIELDS = ("title", "authors", "published", "body", "keywords", "disclosure",
-                   "newsletter", "category", "citation", "study_type")
-MIN_WORDS = 40  # less prose than this, with no article type declared, is not an article
 INSTALL_HINT = 'the generic extractor needs trafilatura: pip install "archiver[generic]"'
 # trafilatura's XML vocabulary -> the HTML tags blocks_of() knows
 _TRAFILATURA_TAGS = {"head": "h2", "list": "ul", "item": "li", "row": "tr", "cell": "td",
@@ -66,30 +64,6 @@ def _ld_value(item: dict, key: str):
     return value
 
 
-def _ld_names(value) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    names = []
-    for v in values:
-        name = v.get("name") if isinstance(v, dict) else v
-        if isinstance(name, list):
-            name = " ".join(n for n in name if isinstance(n, str))
-        if isinstance(name, str) and collapse(name):
-            names.append(collapse(name))
-    return names
-
-
-class Layers:
-    """First answer per field, with the layer that gave it."""
-
-    def __init__(self):
-        self.values: dict = {}
-        self.how: dict = {}
-
-    def offer(self, name, value, how) -> None:
-        if name not in self.values and value not in (None, "", []):
-            self.values[name], self.how[name] = value, how
-
-
 def _authors_from(names: list[str]) -> list[Author]:
     authors: list[Author] = []
     for name in names:
@@ -101,55 +75,55 @@ def _authors_from(names: list[str]) -> list[Author]:
     return authors
 
 
-def metadata(layers: Layers, data: Structured, doc) -> None:
+def metadata(found: Found, data: Structured, doc) -> None:
     ld = data.article or {}
     meta = data.meta_all
 
     def first(*names):
         return data.first(*names)
 
-    layers.offer("title", collapse(_ld_value(ld, "headline") or _ld_value(ld, "name") or ""), "json-ld headline")
-    layers.offer("title", first("citation_title", "dc.title"), "meta citation_title")
-    layers.offer("title", first("og:title", "twitter:title"), "og:title")
-    layers.offer("authors", _authors_from(_ld_names(ld.get("author"))), "json-ld author")
-    layers.offer("authors", _authors_from(meta.get("citation_author", [])), "meta citation_author")
-    layers.offer("authors", _authors_from(meta.get("author", []) + meta.get("article:author", [])
+    found.offer("title", collapse(_ld_value(ld, "headline") or _ld_value(ld, "name") or ""), "json-ld headline")
+    found.offer("title", first("citation_title", "dc.title"), "meta citation_title")
+    found.offer("title", first("og:title", "twitter:title"), "og:title")
+    found.offer("authors", _authors_from(ld_names(ld.get("author"))), "json-ld author")
+    found.offer("authors", _authors_from(meta.get("citation_author", [])), "meta citation_author")
+    found.offer("authors", _authors_from(meta.get("author", []) + meta.get("article:author", [])
                                           + meta.get("dc.creator", [])), "meta author")
     for key, how in (("datePublished", "json-ld datePublished"), ("dateCreated", "json-ld dateCreated")):
-        layers.offer("published", find_date(str(ld.get(key) or "")), how)
-    layers.offer("published", find_date(first("citation_publication_date", "citation_date",
+        found.offer("published", find_date(str(ld.get(key) or "")), how)
+    found.offer("published", find_date(first("citation_publication_date", "citation_date",
                                               "citation_online_date")), "meta citation_publication_date")
-    layers.offer("published", find_date(first("article:published_time", "dc.date", "date",
+    found.offer("published", find_date(first("article:published_time", "dc.date", "date",
                                               "dc.date.issued", "pubdate")), "meta article:published_time")
     part_of = ld.get("isPartOf") if isinstance(ld.get("isPartOf"), dict) else {}
-    layers.offer("newsletter", first("citation_journal_title"), "meta citation_journal_title")
-    layers.offer("newsletter", collapse(_ld_value(part_of, "name") or ""), "json-ld isPartOf")
-    layers.offer("newsletter", collapse(_ld_value(ld, "publisher") or "") if isinstance(ld.get("publisher"), dict) else None,
+    found.offer("newsletter", first("citation_journal_title"), "meta citation_journal_title")
+    found.offer("newsletter", collapse(_ld_value(part_of, "name") or ""), "json-ld isPartOf")
+    found.offer("newsletter", collapse(_ld_value(ld, "publisher") or "") if isinstance(ld.get("publisher"), dict) else None,
                  "json-ld publisher")
-    layers.offer("newsletter", first("og:site_name", "citation_publisher", "dc.publisher"), "og:site_name")
+    found.offer("newsletter", first("og:site_name", "citation_publisher", "dc.publisher"), "og:site_name")
     section = ld.get("articleSection")
-    layers.offer("category", collapse(section[0] if isinstance(section, list) and section else
+    found.offer("category", collapse(section[0] if isinstance(section, list) and section else
                                       section if isinstance(section, str) else ""), "json-ld articleSection")
-    layers.offer("category", first("article:section"), "meta article:section")
+    found.offer("category", first("article:section"), "meta article:section")
     keywords = ld.get("keywords")
     if isinstance(keywords, str):
         keywords = re.split(r"\s*[,;]\s*", keywords)
-    layers.offer("keywords", unique([collapse(k).lower() for k in keywords or [] if isinstance(k, str) and collapse(k)]),
+    found.offer("keywords", unique([collapse(k).lower() for k in keywords or [] if isinstance(k, str) and collapse(k)]),
                  "json-ld keywords")
     tags = meta.get("article:tag", []) + meta.get("citation_keywords", [])
-    layers.offer("keywords", unique([collapse(t).lower() for t in tags if collapse(t)]), "meta article:tag / citation_keywords")
-    layers.offer("keywords", split_keywords(first("keywords", "news_keywords") or ""), "meta keywords")
-    layers.offer("citation", _own_citation(data, layers), "meta citation_* / json-ld")
+    found.offer("keywords", unique([collapse(t).lower() for t in tags if collapse(t)]), "meta article:tag / citation_keywords")
+    found.offer("keywords", split_keywords(first("keywords", "news_keywords") or ""), "meta keywords")
+    found.offer("citation", _own_citation(data, found), "meta citation_* / json-ld")
     if doc is not None:  # trafilatura's own findings, last
-        layers.offer("title", collapse(doc.title or ""), "trafilatura title")
-        layers.offer("authors", _authors_from(re.split(r"\s*;\s*", doc.author or "")), "trafilatura author")
-        layers.offer("published", find_date(doc.date or ""), "trafilatura date")
-        layers.offer("newsletter", collapse(doc.sitename or ""), "trafilatura sitename")
-        layers.offer("category", collapse((doc.categories or [""])[0]), "trafilatura categories")
-        layers.offer("keywords", unique([collapse(t).lower() for t in doc.tags or [] if collapse(t)]), "trafilatura tags")
+        found.offer("title", collapse(doc.title or ""), "trafilatura title")
+        found.offer("authors", _authors_from(re.split(r"\s*;\s*", doc.author or "")), "trafilatura author")
+        found.offer("published", find_date(doc.date or ""), "trafilatura date")
+        found.offer("newsletter", collapse(doc.sitename or ""), "trafilatura sitename")
+        found.offer("category", collapse((doc.categories or [""])[0]), "trafilatura categories")
+        found.offer("keywords", unique([collapse(t).lower() for t in doc.tags or [] if collapse(t)]), "trafilatura tags")
 
 
-def _own_citation(data: Structured, layers: Layers) -> Citation | None:
+def _own_citation(data: Structured, found: Found) -> Citation | None:
     """The page's own bibliographic reference (journals' citation_* tags, JSON-LD DOI)."""
     ld = data.article or {}
     doi = data.first("citation_doi", "dc.identifier", "prism.doi") or str(ld.get("doi") or "")
@@ -174,7 +148,7 @@ def _own_citation(data: Structured, layers: Layers) -> Citation | None:
                     doi=doi, pmid=data.first("citation_pmid"))
 
 
-def byline_near_title(root, layers: Layers) -> None:
+def byline_near_title(root, found: Found) -> None:
     """ "By Priya Natarajan | June 3, 2025": a short "By" line just after the page's <h1>."""
     for h1 in root.iter("h1"):
         seen = 0
@@ -184,8 +158,8 @@ def byline_near_title(root, layers: Layers) -> None:
             match = _BY_LINE.match(text) if len(text) < 160 else None
             if match:
                 names = re.split(r",?\s+(?:on\s+)?(?=[A-Z][a-z]{2,8}\.? \d)", match["names"])[0]
-                layers.offer("authors", split_byline(names), "“By …” line under the title")
-                layers.offer("published", find_date(text), "date on the “By …” line")
+                found.offer("authors", split_byline(names), "“By …” line under the title")
+                found.offer("published", find_date(text), "date on the “By …” line")
                 return
             if seen >= 4:
                 break
@@ -235,7 +209,7 @@ def body_from_article_body(root, ld: dict) -> str | None:
     return None
 
 
-def body_from_trafilatura(doc, layers: Layers) -> str | None:
+def body_from_trafilatura(doc, found: Found) -> str | None:
     tree = getattr(doc, "body", None)
     if tree is None:
         return collapse(doc.text or "") or None
@@ -244,14 +218,14 @@ def body_from_trafilatura(doc, layers: Layers) -> str | None:
         if isinstance(el.tag, str) and el.tag in _TRAFILATURA_TAGS:
             el.tag = _TRAFILATURA_TAGS[el.tag]
     lines = paragraphs(blocks_of(tree))
-    return "\n\n".join(_without_header_lines(lines, layers)) or None
+    return "\n\n".join(_without_header_lines(lines, found)) or None
 
 
-def _without_header_lines(lines: list[str], layers: Layers) -> list[str]:
+def _without_header_lines(lines: list[str], found: Found) -> list[str]:
     """trafilatura sometimes keeps the headline, the byline or the date line in the text."""
-    title = _squash(layers.values.get("title") or "")
-    names = [a.name for a in layers.values.get("authors", [])]
-    citation = layers.values.get("citation")
+    title = _squash(found.values.get("title") or "")
+    names = [a.name for a in found.values.get("authors", [])]
+    citation = found.values.get("citation")
     doi = citation.doi if citation else None
     kept = []
     for line in lines:
@@ -269,36 +243,28 @@ def _without_header_lines(lines: list[str], layers: Layers) -> list[str]:
 
 # ------------------------------------------------------------------ the record
 
-def extract_generic(text: str, utf8: bytes | None, url: str | None, profile=None) -> Article:
+def extract(document: Document, profile, url: str | None) -> Article:
     trafilatura = _trafilatura()
-    root = load_tree(text, utf8)
+    root = document.tree()
     data = structured_data(root, url)
     if data.types & NON_ARTICLE_TYPES and not data.types & ARTICLE_TYPES:
         raise NotAnArticle(f"JSON-LD type {sorted(data.types & NON_ARTICLE_TYPES)[0]}")
-    layers = Layers()
-    metadata(layers, data, None)
-    byline_near_title(root, layers)
+    found = Found()
+    metadata(found, data, None)
+    byline_near_title(root, found)
     body = body_from_article_body(root, data.article or {})  # before pruning: it checks the page
     doc = trafilatura.bare_extraction(pruned_html(root), url=url, with_metadata=True,
                                       include_comments=False, include_tables=True,
                                       favor_precision=True)
-    metadata(layers, data, doc)  # trafilatura's findings fill what the page's metadata did not
-    body_how = "json-ld articleBody, checked against the page" if body else None
-    if not body and doc is not None:
-        body, body_how = body_from_trafilatura(doc, layers), "trafilatura main text"
-    base = data.base_url or url or data.canonical
-    canonical = data.canonical or clean_canonical(absolute(data.first("og:url"), base)) or without_query(url)
-    values = layers.values
-    article = Article(
-        url=url, canonical_url=canonical, title=values.get("title"), authors=values.get("authors", []),
-        published=values.get("published"), newsletter=values.get("newsletter"),
-        category=values.get("category"), citation=values.get("citation"), body=body,
-        keywords=values.get("keywords", []), word_count=word_count(body))
-    article.warnings = [name for name in REPORTED_FIELDS if not getattr(article, name)]
-    article.provenance = dict(layers.how) | ({"body": body_how} if body else {})
+    metadata(found, data, doc)  # trafilatura's findings fill what the page's metadata did not
+    found.offer("body", body, "json-ld articleBody, checked against the page")
+    if doc is not None and not found.get("body"):
+        found.offer("body", body_from_trafilatura(doc, found), "trafilatura main text")
+    offer_canonical(found, data, url, data.base_url or url or data.canonical)
+    article = to_article(found, url, profile)
     if not article.title:
         raise NotAnArticle("no title")
     declared = bool(data.types & ARTICLE_TYPES) or (data.first("og:type") or "").lower() == "article"
-    if not body or (article.word_count < MIN_WORDS and not declared):
+    if not article.body or (article.word_count < profile.min_words and not declared):
         raise NotAnArticle(f"no article text ({article.word_count} words)")
     return article

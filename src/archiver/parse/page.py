@@ -6,10 +6,12 @@ markup, because it survives redesigns best and is the first layer every field tr
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -54,6 +56,22 @@ class Structured:
             if value and value.strip():
                 return value.strip()
         return None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A decoded page, as every extractor receives it: its text, its bytes when they are
+    UTF-8 (so lxml parses them without a re-encoding), and a fresh lxml tree on demand."""
+
+    text: str
+    utf8: bytes | None = None
+
+    @classmethod
+    def from_input(cls, data: str | bytes, headers: dict | None = None) -> Document:
+        return cls(*checked_input(data, headers))
+
+    def tree(self) -> etree._Element:
+        return load_tree(self.text, self.utf8)
 
 
 def to_text(data: str | bytes, headers: dict | None = None) -> str:
@@ -214,6 +232,54 @@ def _types(item: dict) -> set[str]:
     return {str(v).rsplit("/", 1)[-1].lower() for v in values if v}
 
 
+def ld_list(value) -> list:
+    """A JSON-LD value as a list (a single value is a list of one)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def ld_text(item: dict | None, *keys: str) -> str | None:
+    """The first of `keys` with a text value: a string or number, a list's first item, an
+    object's name / @value. JSON-LD often holds HTML entities: they are decoded."""
+    if not item:
+        return None
+    for key in keys:
+        value = item.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("@value")
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+            value = str(value).strip()
+            return html.unescape(value) if "&" in value else value
+    return None
+
+
+def ld_names(value) -> list[str]:
+    """The names of a JSON-LD value that is a name, an object with a name, or a list of them."""
+    names = []
+    for item in ld_list(value):
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, list):
+            name = " ".join(n for n in name if isinstance(n, str))
+        if isinstance(name, str) and name.strip():
+            names.append(" ".join(name.split()))
+    return names
+
+
+def ld_parts(ld: dict) -> list[dict]:
+    """The isPartOf chain of a JSON-LD article: issue -> volume -> periodical."""
+    parts, value = [], ld.get("isPartOf")
+    while value and len(parts) < 4:
+        value = value[0] if isinstance(value, list) and value else value
+        if not isinstance(value, dict):
+            break
+        parts.append(value)
+        value = value.get("isPartOf")
+    return parts
+
+
 def absolute(href: str | None, base: str | None) -> str | None:
     """`href` resolved against `base`, fragment removed; None for non-web links."""
     if not href:
@@ -240,24 +306,14 @@ def absolute(href: str | None, base: str | None) -> str | None:
     return urlunsplit(parts._replace(fragment=""))
 
 
-_ORIGINS: dict[str, str | None] = {}
-
-
+@lru_cache(maxsize=1024)
 def _origin(base: str) -> str | None:
     """ "https://host:port" of an http(s) base URL (cached: one page resolves many links)."""
     try:
-        return _ORIGINS[base]
-    except KeyError:
-        pass
-    try:
         parts = urlsplit(base)
-        origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
     except ValueError:
-        origin = None
-    if len(_ORIGINS) > 1000:
-        _ORIGINS.clear()
-    _ORIGINS[base] = origin
-    return origin
+        return None
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def without_query(url: str | None) -> str | None:

@@ -3,8 +3,7 @@
 Each field has an ordered list of rules; the first that answers wins (and is kept in
 ``Article.provenance``). A rule is one of
 
-    {css = "h1.headline"}            elements by a CSS selector (tag, .class, #id, [attr],
-                                     [attr=value], descendant " " and child ">"; "a, b")
+    {css = "h1.headline"}            elements by a CSS selector (cssselect: CSS 3 selectors)
     {xpath = "//h1[@itemprop='headline']"}
     {label = "Study design:"}        the text after a label, on its line or the next one
     {meta = "og:title"}              a <meta> name/property
@@ -26,68 +25,22 @@ from lxml import etree
 from archiver.errors import NotAnArticle
 from archiver.parse.blocks import blocks_of, paragraphs
 from archiver.parse.clean import drop
+from archiver.parse.fields import Found, offer_canonical, to_article
 from archiver.parse.labels import block_of, split_keywords, unique
-from archiver.parse.page import absolute, clean_canonical, load_tree, structured_data, text_of
-from archiver.parse.text import (collapse, find_date, parse_citation, parse_date, split_byline,
-                                 word_count)
-from archiver.parse.verdict import MIN_WORDS
-from archiver.record import Article, Author, Issue, IssueArticle
+from archiver.parse.page import Document, absolute, structured_data, text_of
+from archiver.parse.text import collapse, find_date, parse_citation, parse_date, split_byline
+from archiver.parse.verdict import refuse_by_url
+from archiver.profile import css_to_xpath
+from archiver.record import Author, IssueArticle
 
-EXPECTED_FIELDS = ("title", "authors", "published", "body", "keywords", "disclosure")
-TEXT_FIELDS = ("title", "newsletter", "category", "disclosure", "study_type", "issue_title")
+TEXT_FIELDS = ("title", "newsletter", "category", "article_type", "disclosure", "study_type",
+               "issue_title")
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "button", "form")
-
-
-# ------------------------------------------------------------------ CSS -> XPath
-
-_CSS_PART = re.compile(
-    r"\s*(?P<comb>[>+~])\s*|(?P<space>\s+)|(?P<tag>\*|[A-Za-z][\w-]*)|\.(?P<cls>[\w-]+)"
-    r"|#(?P<id>[\w-]+)|\[\s*(?P<attr>[\w:-]+)\s*(?:(?P<op>[~^$*]?=)\s*"
-    r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\]\s]+))\s*)?\]")
-
-
-@lru_cache(maxsize=512)
-def css_to_xpath(selector: str) -> str:
-    """The XPath of a simple CSS selector (enough for profiles; no pseudo-classes)."""
-    return " | ".join(_one_css(part.strip()) for part in selector.split(","))
-
-
-def _one_css(selector: str) -> str:
-    steps, axis, tag, conds, pos = [], ".//", "*", [], 0
-    while pos < len(selector):
-        m = _CSS_PART.match(selector, pos)
-        if not m or m.end() == pos:
-            raise ValueError(f"unsupported CSS selector: {selector!r}")
-        pos = m.end()
-        if m["comb"] or m["space"]:
-            if m["comb"] in ("+", "~"):
-                raise ValueError(f"unsupported CSS combinator in {selector!r}")
-            if tag != "*" or conds:
-                steps.append(axis + tag + "".join(f"[{c}]" for c in conds))
-                axis, tag, conds = ("/" if m["comb"] == ">" else "//"), "*", []
-            elif m["comb"] == ">":
-                axis = "/"
-        elif m["tag"]:
-            tag = m["tag"].lower()
-        elif m["cls"]:
-            conds.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {m['cls']} ')")
-        elif m["id"]:
-            conds.append(f"@id='{m['id']}'")
-        else:
-            value = m["dq"] if m["dq"] is not None else m["sq"] if m["sq"] is not None else m["bare"]
-            name, op = m["attr"], m["op"]
-            conds.append(
-                f"@{name}" if not op else f"@{name}='{value}'" if op == "=" else
-                f"contains(concat(' ', normalize-space(@{name}), ' '), ' {value} ')" if op == "~=" else
-                f"starts-with(@{name}, '{value}')" if op == "^=" else
-                f"contains(@{name}, '{value}')" if op == "*=" else
-                f"substring(@{name}, string-length(@{name}) - {len(value) - 1}) = '{value}'")
-    steps.append(axis + tag + "".join(f"[{c}]" for c in conds))
-    return "".join(steps)
 
 
 @lru_cache(maxsize=512)
 def compiled(rule_kind: str, selector: str) -> etree.XPath:
+    """A css or xpath rule's selector, compiled once (profiles check them when they load)."""
     return etree.XPath(css_to_xpath(selector) if rule_kind == "css" else selector)
 
 
@@ -213,18 +166,14 @@ def _field_value(name: str, rule: dict, pairs: list, page: Page):
     return " ".join(texts) if name in TEXT_FIELDS else texts[0]
 
 
-def apply_rules(page: Page, fields: dict[str, list[dict]]) -> tuple[dict, dict]:
-    """Every field's first answering rule: (values, provenance)."""
-    values, how = {}, {}
+def apply_rules(found: Found, page: Page, fields: dict[str, list[dict]]) -> None:
+    """Every field's first answering rule."""
     for name, rules in fields.items():
         if name == "body":
             continue
         for rule in rules:
-            value = _field_value(name, rule, _values(page, rule), page)
-            if value not in (None, "", []):
-                values[name], how[name] = value, _describe(rule)
+            if found.offer(name, _field_value(name, rule, _values(page, rule), page), _describe(rule)):
                 break
-    return values, how
 
 
 # ------------------------------------------------------------------ body
@@ -253,38 +202,18 @@ def body_text(page: Page, rules: list[dict], remove: list[str]) -> tuple[str | N
 
 # ------------------------------------------------------------------ the record
 
-def extract_by_rules(text: str, utf8: bytes | None, url: str | None, profile) -> Article:
-    kind = profile.classify(url) if url else None
-    if kind in ("listing", "issue"):
-        raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page")
-    page = Page(load_tree(text, utf8), url)
-    values, how = apply_rules(page, profile.fields)
+def extract(document: Document, profile, url: str | None):
+    refuse_by_url(profile, url)
+    page = Page(document.tree(), url)
+    found = Found()
+    apply_rules(found, page, profile.fields)
     body, body_how = body_text(page, profile.fields.get("body", []), profile.remove)
-    data = page.data
-    canonical = values.get("canonical_url") or data.canonical or \
-        clean_canonical(absolute(data.first("og:url"), page.base)) or clean_canonical(url)
-    issue = None
-    if any(values.get(k) for k in ("issue_date", "issue_title", "issue_url", "issue_articles")):
-        issue = Issue(date=values.get("issue_date"), title=values.get("issue_title"),
-                      url=values.get("issue_url"), articles=values.get("issue_articles", []))
-    article = Article(
-        url=url, canonical_url=canonical,
-        article_id=profile.article_id(canonical) or profile.article_id(url),
-        title=values.get("title"), authors=values.get("authors", []),
-        published=values.get("published"), issue=issue, newsletter=values.get("newsletter"),
-        category=values.get("category"), disclosure=values.get("disclosure"),
-        citation=values.get("citation"), study_type=values.get("study_type"), body=body,
-        keywords=values.get("keywords", []), paywalled=bool(values.get("paywalled")),
-        word_count=word_count(body))
-    article.warnings = [name for name in EXPECTED_FIELDS if not getattr(article, name)]
-    how = {k: v for k, v in how.items() if not k.startswith("issue_")} | {
-        f"issue.{k[6:]}": v for k, v in how.items() if k.startswith("issue_")}
-    if body_how:
-        how["body"] = body_how
-    article.provenance = how
+    found.offer("body", body, body_how)
+    offer_canonical(found, page.data, url, page.base)
+    article = to_article(found, url, profile)
     if not article.title:
         raise NotAnArticle("no title")
-    declared = kind == "article"
-    if not body or (article.word_count < MIN_WORDS and not declared and not article.paywalled):
+    declared = profile.hint(url) == "article" if url else False
+    if not body or (article.word_count < profile.min_words and not declared and not article.paywalled):
         raise NotAnArticle(f"no article text ({article.word_count} words)")
     return article

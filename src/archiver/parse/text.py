@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from archiver.record import Author, Citation
 
@@ -124,19 +125,10 @@ _CREDENTIAL_STOP = re.compile(r"(?<![\w.-])([A-Za-z][\w-]*)\.(?=\s+[A-Z])")
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 
 
-_CREDENTIAL_CACHE: dict[str, str | None] = {}
-
-
+@lru_cache(maxsize=8192)
 def credential(token: str) -> str | None:
     """The canonical spelling of a credential token ("M.D." -> "MD"), or None if it is not one."""
-    try:
-        return _CREDENTIAL_CACHE[token]
-    except KeyError:
-        pass
-    if len(_CREDENTIAL_CACHE) > 20000:
-        _CREDENTIAL_CACHE.clear()
-    _CREDENTIAL_CACHE[token] = found = _credential(token)
-    return found
+    return _credential(token)
 
 
 def _credential(token: str) -> str | None:

@@ -1,9 +1,10 @@
 """Is this page an article?
 
-A page is an article when it has a title AND a body of real prose (MIN_WORDS words; fewer,
-MIN_BYLINED_WORDS, with a byline and a date; MIN_TEASER_WORDS for a subscriber teaser), and
-nothing says otherwise. Reasons it is not:
-  - its URL is one the site uses for listings or issue pages (carlat.classify);
+A page is an article when it has a title AND a body of real prose (the profile's `min_words`;
+fewer, `min_bylined_words`, with a byline and a date; `min_teaser_words` for a subscriber
+teaser), and nothing says otherwise. Reasons it is not (`NotAnArticle.kind` says which kind of
+page it is instead):
+  - its URL is one the profile's hints call a listing or issue page;
   - its JSON-LD declares only non-article types (CollectionPage, ItemList, ...);
   - its title or heading is an error ("Page not found", "404") and it has little text;
   - its article region is a list of linked headings (teasers of a listing, search or issue
@@ -18,55 +19,54 @@ from __future__ import annotations
 import re
 
 from archiver.errors import NotAnArticle
-from archiver.parse import carlat
 from archiver.parse.page import ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, text_of
 from archiver.parse.text import collapse
 from archiver.record import Article
 
 ERROR_TITLE = re.compile(r"\b(?:404|page not found|not found|access denied|forbidden|server error)\b", re.I)
-
-MIN_WORDS = 60  # a research update is ~300 words; a teaser shows a paragraph or two
-MIN_TEASER_WORDS = 15
-MIN_BYLINED_WORDS = 25  # a short item is still an article when it has a byline and a date
+LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "periodical"}
 
 
-def refuse_by_url(url: str | None) -> None:
+def refuse_by_url(profile, url: str | None) -> None:
     """Listing and issue URLs are never articles: no need to parse them further."""
-    kind = carlat.classify(url) if url else None
+    kind = profile.hint(url) if url else None
     if kind in ("listing", "issue"):
-        raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page")
+        raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page", kind=kind)
 
 
-def refuse_non_articles(article: Article, data: Structured, url, scope) -> None:
+def refuse_non_articles(article: Article, data: Structured, url, scope, profile) -> None:
     is_typed_article = bool(data.types & ARTICLE_TYPES)
     non_article_types = data.types & NON_ARTICLE_TYPES
     if non_article_types and not is_typed_article:
-        raise NotAnArticle(f"JSON-LD type {sorted(non_article_types)[0]}")
+        kind = ("issue" if "publicationissue" in non_article_types
+                else "listing" if non_article_types & LISTING_TYPES else "other")
+        raise NotAnArticle(f"JSON-LD type {sorted(non_article_types)[0]}", kind=kind)
     words = article.word_count
     heading = f"{article.title or ''} {data.title_tag or ''}"
     if ERROR_TITLE.search(heading) and words < 150:
-        raise NotAnArticle("an error page: " + collapse(article.title or data.title_tag)[:60])
+        raise NotAnArticle("an error page: " + collapse(article.title or data.title_tag)[:60], kind="error")
     if scope is not None and not is_typed_article:
-        listed = _listed_articles(scope)
+        listed = _listed_articles(scope, profile)
         if listed >= 2 and listed * 60 > words / 2:
-            raise NotAnArticle(f"a listing: {listed} linked headings")
+            raise NotAnArticle(f"a listing: {listed} linked headings", kind="listing")
     if not article.title:
         raise NotAnArticle("no title")
-    minimum = (MIN_TEASER_WORDS if article.paywalled
-               else MIN_BYLINED_WORDS if article.authors and article.published else MIN_WORDS)
+    minimum = (profile.min_teaser_words if article.paywalled
+               else profile.min_bylined_words if article.authors and article.published
+               else profile.min_words)
     if words < minimum:
         raise NotAnArticle(f"no article text ({words} words)")
     # An "About us" or "CME information" page has a title and prose too; an article also has
     # a byline, a date, keywords or a newsletter — or says it is one (URL, og:type, JSON-LD).
     described = any((article.authors, article.published, article.keywords, article.newsletter,
                      article.citation, article.disclosure))
-    declared = is_typed_article or (url and carlat.classify(url) == "article") \
+    declared = is_typed_article or (url and profile.hint(url) == "article") \
         or (data.first("og:type") or "").lower() == "article"
     if not (described or declared):
         raise NotAnArticle("no byline, date, keywords or newsletter")
 
 
-def _listed_articles(container) -> int:
+def _listed_articles(container, profile) -> int:
     """How many headings of the container are links to other pages (teasers of a listing).
     Counted only when such headings are at least half of the container's headings."""
     headings = list(container.iter("h2", "h3", "h4", "h5"))
@@ -86,6 +86,6 @@ def _listed_articles(container) -> int:
             if "title" in (el.get("class") or ""):
                 for a in el.iter("a"):
                     href = a.get("href") or ""
-                    if "/articles/" in href or carlat.classify(href) == "article":
+                    if "/articles/" in href or profile.hint(href) == "article":
                         linked.add(href)
     return len(linked) if len(linked) * 2 >= len(headings) else 0

@@ -1,4 +1,5 @@
-"""Site profiles: TOML data chooses URL patterns and field rules; a new site is a file, not code."""
+"""Site profiles (archiver.profile): TOML data chooses URL hints, vocabulary and field rules; a
+new site is a file, not code."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from lxml import html as lxml_html
 
 from archiver.cli import main
 from archiver.errors import ArchiverError, NotAnArticle
-from archiver.parse import carlat, parse_article
-from archiver.parse.profiles import builtin_names, get_profile, load_profile_file, profile_for_url
+from archiver.parse import parse_article
 from archiver.parse.page import clean_canonical
-from archiver.parse.rules import css_to_xpath
+from archiver.profile import (builtin_names, css_to_xpath, get_profile, load_profile_file,
+                              profile_for_url)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOCTUA_PAGES = FIXTURES / "pages" / "noctua"
@@ -35,25 +36,34 @@ def test_profile_is_chosen_by_host_and_carlat_is_the_default():
     assert profile_for_url(None).name == "carlat"
 
 
-def test_carlat_profile_data_is_what_the_carlat_module_uses():
+@pytest.mark.parametrize("url,kind", [
+    ("https://www.thecarlatreport.com/articles/1234-is-ketamine-just-another-opiate", "article"),
+    ("https://thecarlatreport.com/newsletter-issue/tcprv37n1", "issue"),
+    ("https://www.thecarlatreport.com/newsletters/general-psychiatry?page=1", "listing"),
+    ("https://www.thecarlatreport.com/newsletters/general-psychiatry", "listing"),
+    ("https://www.thecarlatreport.com/store/books", None),
+    ("https://www.thecarlatreport.com/articles/", None),
+    ("http://127.0.0.1:8765/articles/1234-x", "article"),  # a mirror's URL reads like the site's
+    ("/newsletter-issue/tcprv37n1", "issue"),
+    ("http://[::1/x", None),
+])
+def test_carlat_url_hints(url, kind):
+    assert get_profile("carlat").hint(url) == kind
+
+
+def test_carlat_hosts_ids_and_start_pages():
     profile = get_profile("carlat")
-    assert profile.hosts == frozenset(carlat.HOSTS)
-    assert profile.start_urls == carlat.START_URLS
-    for url in ("/articles/1234-is-ketamine-just-another-opiate", "/newsletter-issue/tcprv37n1",
-                "/newsletters/general-psychiatry?page=1", "/store/books", "/articles/x"):
-        assert profile.classify(url) == carlat.classify(url), url
+    assert profile.claims("https://thecarlatreport.com/x") and profile.claims("https://www.thecarlatreport.com/")
+    assert not profile.claims("https://elsewhere.example/articles/1234-x")
     assert profile.article_id("https://www.thecarlatreport.com/articles/1227-x") == 1227
-
-
-def test_noctua_links_are_classified_from_its_file_alone():
-    profile = get_profile("noctua")
-    assert profile.classify(BLANKETS_URL) == "article"
-    assert profile.classify("/issues/2024-03") == "issue"
-    assert profile.classify("/archive?p=2") == "listing"
-    assert profile.classify("/topics/insomnia") is None
-    assert profile.classify("https://elsewhere.example/letter/4401/x") is None
-    assert profile.article_id(BLANKETS_URL) == 4401
-    assert profile.start_urls == ["https://www.noctualetter.org/archive"]
+    assert profile.article_id("https://www.thecarlatreport.com/articles/1234-slug?x=1") == 1234
+    assert profile.article_id("https://www.thecarlatreport.com/store") is None
+    assert profile.start_urls and all(profile.claims(url) for url in profile.start_urls)
+    assert all(profile.hint(url) == "listing" for url in profile.start_urls)
+    assert profile.newsletter_of_issue("https://www.thecarlatreport.com/newsletter-issue/ccprv12n2") == \
+        "The Carlat Child Psychiatry Report"
+    assert profile.newsletters.name_in("From The Carlat  Geriatric Psychiatry Report, May") == \
+        "The Carlat Geriatric Psychiatry Report"
 
 
 def test_a_profile_file_given_by_path_parses_like_the_built_in(tmp_path):
@@ -173,7 +183,7 @@ def crawl_mirror(site_dir, tmp_path, profile, start_paths=(), **settings):
     from archiver.archive import Archive
     from archiver.config import CrawlConfig
     from archiver.crawl import crawl
-    from archiver.demo import SiteServer, mirror_pages
+    from archiver.mirror import SiteServer, mirror_pages
 
     config = CrawlConfig(delay=0, jitter=0, concurrency=2, retries=0, timeout=5, warc=False,
                          db=str(tmp_path / "archive.db"), **settings)
@@ -242,3 +252,96 @@ def test_generic_crawl_of_a_site_without_a_sitemap_reports_no_failure(tmp_path):
     assert "/sitemap.xml" in requested
     assert report.failed == 0 and report.failures == []
     assert articles  # the feed the home page announces still lists them
+
+
+# ------------------------------------------------------------------ the profile owns the site
+
+SEED = FIXTURES / "pages" / "tcpr-ketamine-opiate.html"
+
+
+def test_a_user_profile_naming_the_carlat_extractor_keeps_its_own_url_patterns(tmp_path):
+    mine = tmp_path / "mirror.toml"
+    mine.write_text('name = "my-mirror"\nextractor = "carlat"\nhosts = ["mirror.example.org"]\n'
+                    "[links]\narticle = '^/post/(?P<id>\\d+)$'\n", encoding="utf-8")
+    profile = get_profile(str(mine))
+    assert profile.extractor_name == "layered" and profile.hosts == frozenset({"mirror.example.org"})
+    article = parse_article(SEED.read_bytes(), url="https://mirror.example.org/post/42", profile=profile)
+    assert article.article_id == 42
+    # everything else is Carlat's: the vocabulary and newsletter names came with the extractor
+    assert article.newsletter == "The Carlat Psychiatry Report" and article.keywords
+
+
+def test_extends_takes_a_profile_and_replaces_what_is_given(tmp_path):
+    mine = tmp_path / "child.toml"
+    mine.write_text('name = "child"\nextends = "carlat"\n[site]\nnames = ["Somebody Else"]\n'
+                    "[article]\nmin_words = 5000\nmin_bylined_words = 5000\n", encoding="utf-8")
+    child, carlat = get_profile(str(mine)), get_profile("carlat")
+    assert child.site_names == ("somebody else",) and child.min_words == 5000
+    assert child.hosts == carlat.hosts and child.extractor is carlat.extractor
+    assert child.min_teaser_words == carlat.min_teaser_words  # a table merges key by key
+    with pytest.raises(NotAnArticle, match="no article text"):
+        parse_article(SEED.read_bytes(), profile=child)  # the seed has far fewer words
+
+
+@pytest.mark.parametrize("css, expected", [
+    ('a[title="it\'s"]', ["quoted"]),
+    ("h2 + p", ["after"]),
+    ("h2 ~ p", ["after", "no", "later"]),
+    ("p:not(.skip)", ["after", "later"]),
+    ("div > p:first-child", []),
+])
+def test_css_rules_are_cssselect_selectors(css, expected):
+    root = lxml_html.fromstring('<div><h2>t</h2><p>after</p><p class="skip">no</p><p>later</p>'
+                                '<a title="it\'s">quoted</a></div>')
+    assert [el.text_content() for el in root.xpath(css_to_xpath(css))] == expected
+
+
+@pytest.mark.parametrize("text, key", [
+    ('name = "x"\n[fields]\ntitle = {css = "h1[unclosed"}', "fields.title"),
+    ('name = "x"\n[fields]\ntitle = {xpath = "//h1[@x="}', "fields.title"),
+    ('name = "x"\nremove = ["p::"]', "remove"),
+    ('name = "x"\n[labels]\ncitation = "(unclosed"', "labels.citation"),
+    ('name = "x"\n[template]\nchrome_class = "[a-"', "template.chrome_class"),
+    ('name = "x"\n[newsletter]\npattern = "(x"', "newsletter.pattern"),
+])
+def test_a_bad_selector_or_regex_names_the_file_and_key(tmp_path, text, key):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ArchiverError) as caught:
+        load_profile_file(path)
+    assert str(caught.value).startswith(f"{path}: {key}")
+    result = CliRunner().invoke(main, ["parse", str(BLANKETS), "--profile", str(path)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert result.output.startswith(f"error: {path}: {key}")
+
+
+def test_an_extractor_is_a_function_a_profile_can_name(tmp_path):
+    mine = tmp_path / "plugin.toml"
+    mine.write_text('name = "plugin"\nextractor = "archiver.parse.rules:extract"\n', encoding="utf-8")
+    assert get_profile(str(mine)).extractor is get_profile("noctua").extractor
+    mine.write_text('name = "plugin"\nextractor = "nowhere.module:extract"\n', encoding="utf-8")
+    with pytest.raises(ArchiverError, match="cannot be loaded"):
+        get_profile(str(mine))
+
+
+def test_the_defaults_file_is_not_a_profile():
+    assert "defaults" not in builtin_names()
+    assert get_profile("noctua").labels.citation.match("Review of: X")  # from defaults.toml
+
+
+KESTREL_TOML = FIXTURES / "profiles" / "kestrel" / "kestrel.toml"
+KESTREL_PAGE = FIXTURES / "pages" / "kestrel" / "kestrel-raptor-release.html"
+
+
+def test_a_layered_profile_reads_its_own_vocabulary(tmp_path):
+    # The golden file checks every field; here: that the TOML's words are what found them.
+    article = parse_article(KESTREL_PAGE.read_bytes(), profile=str(KESTREL_TOML))
+    assert article.provenance["authors"] == "template .kd-writers"
+    assert article.provenance["published"] == "template .kd-when"
+    assert article.study_type == "Prospective cohort with radio telemetry"
+    assert "Share your telemetry" not in article.body  # its own chrome class
+    plain = tmp_path / "plain.toml"  # the layered extractor with the defaults' words only
+    plain.write_text('name = "plain"\nextractor = "layered"\n', encoding="utf-8")
+    with_defaults = parse_article(KESTREL_PAGE.read_bytes(), profile=str(plain))
+    assert with_defaults.study_type is None and with_defaults.newsletter is None
+    assert with_defaults.provenance["authors"] != "template .kd-writers"

@@ -1,93 +1,73 @@
-"""Field rules: for each field an ordered list of strategies, the first that answers wins.
+"""The layered extractor: for each field an ordered list of strategies, the first that answers wins.
 
     structured data (JSON-LD, <meta>)  ->  the template's markup (Drupal field classes)
     ->  textual labels that survive redesigns ("Review of:", "Issue Date:", "KEYWORDS", ...)
     ->  position and shape (a date line under the title, a byline with credentials)
 
-The strategy that answered each field is recorded in ``Article.provenance`` (shown by
-``archiver parse --explain``), so when the site changes its markup a maintainer sees which
-rule stopped answering.
+Everything site-specific it consults — class words, labels, newsletter names, URL hints, the site's
+own names — comes from the profile it is given (see archiver.profile and defaults.toml), so any
+site's TOML can use it. The strategy that answered each field is recorded in
+``Article.provenance`` (shown by ``archiver parse --explain``), so when the site changes its
+markup a maintainer sees which rule stopped answering.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
-from archiver.parse import carlat
 from archiver.parse.blocks import Block, blocks_of, paragraphs
 from archiver.parse.clean import article_container, remove_chrome, remove_invisible
-from archiver.parse.labels import (AUTHOR_BOX_END, BREADCRUMB, CITATION_LABEL, DISCLOSURE,
-                                   FROM_NEWSLETTER, ISSUE_DATE_LABEL, ISSUE_LINKS_LABEL,
-                                   KEYWORDS_LABEL, PAYWALL, PUBLISHED_LABEL, STUDY_TYPE_LABEL,
-                                   PageLabels, block_text, label_kind, newsletter_name,
-                                   split_keywords, unique, page_labels)
-from archiver.parse.page import (Structured, absolute, clean_canonical, structured_data, text_of,
-                                 without_query)
-from archiver.parse.verdict import refuse_non_articles
+from archiver.parse.fields import Found, offer_canonical, to_article
+from archiver.parse.labels import PageLabels, block_text, label_test, page_labels, split_keywords, unique
+from archiver.parse.page import (Document, Structured, absolute, ld_list, ld_parts, ld_text,
+                                 structured_data, text_of)
 from archiver.parse.text import (collapse, find_date, is_date_line, looks_like_name,
-                                 parse_citation, parse_date, split_byline, word_count)
-from archiver.record import Article, Author, Issue, IssueArticle
-
-
-EXPECTED_FIELDS = ("title", "authors", "published", "body", "keywords", "disclosure")
-
-
-@dataclass
-class Found:
-    """Values and their strategies, filled by the rules; the first answer per field wins."""
-
-    values: dict = field(default_factory=dict)
-    how: dict = field(default_factory=dict)
-
-    def offer(self, name: str, value, strategy: str) -> bool:
-        if name in self.values or value in (None, "", []):
-            return False
-        self.values[name] = value
-        self.how[name] = strategy
-        return True
-
-    def get(self, name: str, default=None):
-        return self.values.get(name, default)
+                                 parse_citation, parse_date, split_byline)
+from archiver.parse.verdict import refuse_by_url, refuse_non_articles
+from archiver.record import Article, Author, IssueArticle
 
 
 # ------------------------------------------------------------------ entry point
 
-def extract(root: etree._Element, url: str | None) -> Article:
+def extract(document: Document, profile, url: str | None) -> Article:
+    refuse_by_url(profile, url)  # a listing or issue URL needs no parse to be refused
+    root = document.tree()
     data = structured_data(root, url)
     # Links resolve against <base>, the page URL, its canonical URL — or, for a saved page
     # parsed with none of them, the site itself.
-    base = data.base_url or url or data.canonical or absolute(data.first("og:url"), None) or carlat.BASE
+    base = (data.base_url or url or data.canonical or absolute(data.first("og:url"), None)
+            or profile.base_url)
     ld = data.article or {}
     found = Found()
-    marks = remove_invisible(root, label_kind)
+    marks = remove_invisible(root, profile.vocabulary, label_test(profile))
 
     container, container_how = article_container(root, marks)
-    title_el = title_element(root, container, data)
-    paywall_hint = paywall_signal(container, ld, marks)
-    page = page_labels(marks, base)
-    found.offer("_breadcrumb_category", _breadcrumb_category(marks, base), "breadcrumb link")
+    title_el = title_element(root, container, data, profile)
+    paywall_hint = paywall_signal(container, ld, marks, profile)
+    page = page_labels(marks, base, profile)
+    found.offer("_breadcrumb_category", _breadcrumb_category(marks, base, profile), "breadcrumb link")
 
     if paywall_hint:
         found.values["_paywalled"] = True
     remove_chrome(root, [container, title_el], marks)
     region = Region.build(root, container, title_el)
 
-    structured_fields(found, data, base)
-    template_fields(found, region, base, marks)
-    title_field(found, data, title_el)
-    read_blocks(found, region, base)
+    structured_fields(found, data, base, profile)
+    template_fields(found, region, base, marks, profile)
+    title_field(found, data, title_el, profile)
+    read_blocks(found, region, base, profile)
     page_fields(found, page)
-    fallback_fields(found, data, url, base)
+    fallback_fields(found, data, url, base, profile)
 
     if paywall_hint and not found.get("paywalled"):
         found.offer("paywalled", True, paywall_hint)
     found.how["container"] = container_how
-    article = build_article(found, url, data, base)
-    refuse_non_articles(article, data, url, region.root)
+    article = build_article(found, url, data, base, profile)
+    refuse_non_articles(article, data, url, region.root, profile)
     return article
 
 
@@ -171,17 +151,17 @@ def _precedes(a, b, common) -> bool:
 
 # ------------------------------------------------------------------ title
 
-def title_element(root, container, data: Structured):
+def title_element(root, container, data: Structured, profile):
     """The element showing the title: an <h1> in the container, else the <h1> matching the
     structured or <title> title, else the first <h1> that is not the site's logo, else a
     heading in the container matching the <title>, else one classed as a title."""
-    known = _clean_title(_ld_text(data.article, "headline", "name") or data.first("og:title"), data)
-    page_title = _clean_title(data.title_tag, data)
+    known = _clean_title(ld_text(data.article, "headline", "name") or data.first("og:title"), data, profile)
+    page_title = _clean_title(data.title_tag, data, profile)
     site = collapse(data.first("og:site_name")).lower()
     candidates = []
     for h1 in root.iter("h1"):
         text = collapse(text_of(h1))
-        if not text or _is_site_heading(h1, text, site, container):
+        if not text or _is_site_heading(h1, text, site, container, profile):
             continue
         candidates.append((h1, text))
     if container is not None:
@@ -206,7 +186,7 @@ def title_element(root, container, data: Structured):
     return None
 
 
-def _is_site_heading(h1, text: str, site: str, container) -> bool:
+def _is_site_heading(h1, text: str, site: str, container, profile) -> bool:
     """An <h1> holding the site's name or logo (old themes), or sitting in navigation."""
     for ancestor in h1.iterancestors():
         if ancestor.tag in ("nav", "footer", "aside"):
@@ -215,23 +195,24 @@ def _is_site_heading(h1, text: str, site: str, container) -> bool:
                 and not (container is not None and _is_inside(ancestor, container)):
             return True
     links = list(h1.iter("a"))
-    if len(links) == 1 and (links[0].get("href") or "").rstrip("/") in ("", "/", "https://www.thecarlatreport.com"):
+    home = (profile.base_url or "").rstrip("/")
+    if len(links) == 1 and (links[0].get("href") or "").rstrip("/") in ("", "/", home):
         return True
     lowered = text.lower()
-    return bool(site) and lowered == site or lowered in ("the carlat report", "carlat publishing")
+    return bool(site) and lowered == site or lowered in profile.site_names
 
 
-def title_field(found: Found, data: Structured, title_el) -> None:
-    found.offer("title", collapse(_ld_text(data.article, "headline")), "json-ld headline")
+def title_field(found: Found, data: Structured, title_el, profile) -> None:
+    found.offer("title", collapse(ld_text(data.article, "headline")), "json-ld headline")
     if title_el is not None:
         found.offer("title", collapse(text_of(title_el)), f"<{title_el.tag}> heading")
-    found.offer("title", _clean_title(data.first("og:title", "twitter:title"), data), "og:title")
+    found.offer("title", _clean_title(data.first("og:title", "twitter:title"), data, profile), "og:title")
     found.offer("title", collapse(data.first("citation_title", "dc.title")), "meta citation_title")
-    found.offer("title", _clean_title(data.title_tag, data), "<title> minus site name")
+    found.offer("title", _clean_title(data.title_tag, data, profile), "<title> minus site name")
 
 
-def _clean_title(title: str | None, data: Structured) -> str | None:
-    """ "Is Ketamine Just Another Opiate? | Carlat Publishing" -> the part before the site name."""
+def _clean_title(title: str | None, data: Structured, profile) -> str | None:
+    """ "Is Ketamine Just Another Opiate? | Publisher" -> the part before the site's name."""
     title = collapse(title)
     if not title:
         return None
@@ -239,38 +220,18 @@ def _clean_title(title: str | None, data: Structured) -> str | None:
     for separator in (" | ", " – ", " — ", " - ", " :: ", " · "):
         if separator in title:
             head, tail = title.rsplit(separator, 1)
-            if "carlat" in tail.lower() or (site and tail.lower() == site):
+            tail = tail.lower()
+            if any(name in tail for name in profile.site_names) or (site and tail == site):
                 return head.strip()
     return title
 
 
 # ------------------------------------------------------------------ structured data
 
-def _ld_text(item: dict | None, *keys: str) -> str | None:
-    if not item:
-        return None
-    for key in keys:
-        value = item.get(key)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if isinstance(value, dict):
-            value = value.get("name") or value.get("@value")
-        if isinstance(value, (str, int, float)) and str(value).strip():
-            value = str(value).strip()
-            return html.unescape(value) if "&" in value else value  # JSON-LD may hold entities
-    return None
-
-
-def _ld_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def structured_fields(found: Found, data: Structured, base: str | None) -> None:
+def structured_fields(found: Found, data: Structured, base: str | None, profile) -> None:
     ld = data.article or {}
     authors = []
-    for person in _ld_list(ld.get("author")) + _ld_list(ld.get("creator")):
+    for person in ld_list(ld.get("author")) + ld_list(ld.get("creator")):
         if isinstance(person, dict):
             if "organization" in str(person.get("@type", "")).lower():
                 continue
@@ -281,18 +242,19 @@ def structured_fields(found: Found, data: Structured, base: str | None) -> None:
         elif isinstance(person, str):
             authors += _named_authors(person)
     found.offer("authors", authors, "json-ld author")
-    found.offer("published", find_date(_ld_text(ld, "datePublished", "dateCreated")), "json-ld datePublished")
-    found.offer("category", collapse(_ld_text(ld, "articleSection")), "json-ld articleSection")
-    for part in _ld_parts(ld):
+    found.offer("published", find_date(ld_text(ld, "datePublished", "dateCreated")), "json-ld datePublished")
+    found.offer("category", collapse(ld_text(ld, "articleSection")), "json-ld articleSection")
+    newsletters = profile.newsletters
+    for part in ld_parts(ld):
         types = str(part.get("@type", "")).lower()
         name = collapse(part.get("name") if isinstance(part.get("name"), str) else None)
-        if "periodical" in types or "newsletter" in types or carlat.NEWSLETTER_NAME.search(name or ""):
-            found.offer("newsletter", newsletter_name(name), "json-ld isPartOf periodical")
+        if "periodical" in types or "newsletter" in types or newsletters.name_in(name):
+            found.offer("newsletter", newsletters.name_in(name), "json-ld isPartOf periodical")
         if "publicationissue" in types:
             found.offer("issue_title", name, "json-ld isPartOf issue")
-            found.offer("issue_date", find_date(_ld_text(part, "datePublished")), "json-ld isPartOf issue")
-            issue_url = absolute(_ld_text(part, "url", "@id"), base)
-            if issue_url and carlat.classify(issue_url) == "issue":
+            found.offer("issue_date", find_date(ld_text(part, "datePublished")), "json-ld isPartOf issue")
+            issue_url = absolute(ld_text(part, "url", "@id"), base)
+            if issue_url and profile.hint(issue_url) == "issue":
                 found.offer("issue_url", issue_url, "json-ld isPartOf issue")
     meta_authors = []
     for value in data.meta_all.get("citation_author", []) or data.meta_all.get("author", []) \
@@ -303,18 +265,6 @@ def structured_fields(found: Found, data: Structured, base: str | None) -> None:
         "article:published_time", "citation_publication_date", "citation_date", "dc.date.issued",
         "dc.date", "date", "pubdate", "publish-date", "datepublished")), "meta published date")
     found.offer("category", collapse(data.first("article:section")), "meta article:section")
-
-
-def _ld_parts(ld: dict) -> list[dict]:
-    """isPartOf chain: issue -> volume -> periodical."""
-    parts, value = [], ld.get("isPartOf")
-    while value and len(parts) < 4:
-        value = value[0] if isinstance(value, list) and value else value
-        if not isinstance(value, dict):
-            break
-        parts.append(value)
-        value = value.get("isPartOf")
-    return parts
 
 
 _BYLINE_WORDS = {"and", "by", "with", "de", "da", "van", "von", "der", "del", "la", "le", "di",
@@ -339,7 +289,7 @@ def _named_authors(text: str | None) -> list[Author]:
 
 # ------------------------------------------------------------------ template markup
 
-def template_fields(found: Found, region: Region, base: str | None, marks) -> None:
+def template_fields(found: Found, region: Region, base: str | None, marks, profile) -> None:
     """Elements the known template names by class (Drupal's field--name-field-*, byline, ...),
     noted by the first walk; only those in the article's region count."""
     if region.root is None:
@@ -350,13 +300,13 @@ def template_fields(found: Found, region: Region, base: str | None, marks) -> No
         text = collapse(text_of(el))
         if not text or len(text) > 1500:
             continue
-        taken = _template_value(found, name, el, text, base)
+        taken = _template_value(found, name, el, text, profile)
         if taken:
             region.consumed.add(el)
 
 
-def _template_value(found: Found, name: str, el, text: str, base) -> bool:
-    how = f"template .{_class_for(el, name)}"
+def _template_value(found: Found, name: str, el, text: str, profile) -> bool:
+    how = f"template .{_class_for(el, name, profile.vocabulary)}"
     if name == "byline" and len(text) <= 300:
         authors = _named_authors(text)
         return bool(authors) and (found.offer("authors", authors, how) or True)
@@ -368,8 +318,7 @@ def _template_value(found: Found, name: str, el, text: str, base) -> bool:
             return True
         return bool(date) and (found.offer("published", date, how) or True)
     if name == "newsletter":
-        match = FROM_NEWSLETTER.search(text) or carlat.NEWSLETTER_NAME.search(text)
-        value = newsletter_name(match.group(0)) if match else None
+        value = profile.newsletters.name_in(text)
         return bool(value) and (found.offer("newsletter", value, how) or True)
     if name == "disclosure":
         found.values.setdefault("_disclosures", []).append(text)
@@ -378,31 +327,31 @@ def _template_value(found: Found, name: str, el, text: str, base) -> bool:
     if name == "category" and len(text) <= 80:
         return found.offer("category", text, how) or True
     if name == "keywords":
-        keywords = _keywords_in(el)
+        keywords = _keywords_in(el, profile.labels.keywords)
         return bool(keywords) and (found.offer("keywords", keywords, how) or True)
     return False
 
 
-def _class_for(el, name: str) -> str:
+def _class_for(el, name: str, vocabulary) -> str:
     for token in (el.get("class") or "").split():
-        if carlat.template_field(token) == name:
+        if vocabulary.field_of(token) == name:
             return token
     return name
 
 
-def _keywords_in(el) -> list[str]:
+def _keywords_in(el, label: re.Pattern) -> list[str]:
     """Keywords of a keywords box: its links, else its text after the label, split."""
     words = [collapse(text_of(a)).lower() for a in el.iter("a")]
     words = [w for w in words if w]
     if words:
         return unique(words)
-    text = KEYWORDS_LABEL.sub("", collapse(text_of(el)))
+    text = label.sub("", collapse(text_of(el)))
     return split_keywords(text)
 
 
 # ------------------------------------------------------------------ the region's blocks
 
-def read_blocks(found: Found, region: Region, base: str | None) -> None:
+def read_blocks(found: Found, region: Region, base: str | None, profile) -> None:
     """Walk the region's blocks: labelled lines go to their fields, the header (date, byline)
     and footer (category, keywords, author box) are set aside, the rest is the body."""
     skipped = set()  # elements already read (template fields) and the title's
@@ -416,6 +365,7 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
     stop = False
     pending_label = None  # a label alone on its line ("Review of:") takes the next line
     disclosures = found.values.setdefault("_disclosures", [])
+    labels, line_labels = profile.labels, _line_labels(profile.labels)
     for block in region.blocks:
         if stop:
             break
@@ -425,10 +375,10 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
         if in_header and title and text == title:
             continue
         if pending_label:
-            _label_value(found, pending_label, text)
+            _label_value(found, pending_label, text, profile)
             pending_label = None
             continue
-        label = _label_of(text)
+        label = _label_of(text, line_labels, profile)
         if label:
             name, rest = label
             if name == "keywords":
@@ -439,28 +389,28 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
             if name in ("citation", "study_type") and not rest:
                 pending_label = name
                 continue
-            _label_value(found, name, rest)
+            _label_value(found, name, rest, profile)
             continue
-        if len(text) < 1200 and _maybe_disclosure(text) and DISCLOSURE.search(text):
+        if len(text) < 1200 and _maybe_disclosure(text) and labels.disclosure.search(text):
             disclosures.append(text)
             found.how.setdefault("disclosure", "text “… has disclosed …”")
             continue
-        if BREADCRUMB.match(text) or ISSUE_LINKS_LABEL.match(text):
+        if labels.breadcrumb.match(text) or labels.issue_links.match(text):
             continue
-        if AUTHOR_BOX_END.match(text):
+        if labels.author_box_end.match(text):
             stop = True
             continue
-        if len(text) < 600 and _maybe_paywall(text) and PAYWALL.search(text):
+        if len(text) < 600 and _maybe_paywall(text) and labels.paywall.search(text):
             found.offer("paywalled", True, "paywall prompt text")
             stop = True
             continue
-        if found.get("_paywalled") and len(text) < 400 and _GATE_WORDS.search(text):
+        if found.get("_paywalled") and len(text) < 400 and labels.gate.search(text):
             stop = True  # a known teaser: the subscription box ends the visible text
             continue
-        if in_header and _header_line(found, block):
+        if in_header and _header_line(found, block, profile):
             continue
         if block.group is None and block.link_density > 0.9 and _short_links(block):
-            _link_line(found, block, base)
+            _link_line(found, block, base, profile)
             continue
         if not block.in_container:
             continue  # between the title and the article: metadata or chrome, never the body
@@ -471,9 +421,6 @@ def read_blocks(found: Found, region: Region, base: str | None) -> None:
         found.offer("category", body[-1].text, "line above KEYWORDS")
         body.pop()
     found.values["_body_blocks"] = body
-
-
-_GATE_WORDS = re.compile(r"(?i)subscri|log\s*in|sign\s*in|keep reading|continue reading|read more")
 
 
 def _maybe_disclosure(text: str) -> bool:
@@ -487,30 +434,37 @@ def _maybe_paywall(text: str) -> bool:
             or "full" in text or "urchase" in text or "ree article" in text or "eading" in text)
 
 
+_INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
+
+
 def _one_of(patterns: dict[str, re.Pattern]) -> re.Pattern:
     """One regex trying `patterns` in order (each with its own flags), the name of the one that
     matched as `lastgroup`: one match call per line instead of one per label."""
     def scoped(pattern: re.Pattern) -> str:
-        return f"(?i:{pattern.pattern})" if pattern.flags & re.I else f"(?:{pattern.pattern})"
+        text = _INLINE_FLAGS.sub("", pattern.pattern)  # "(?i)..." becomes "(?i:...)" below
+        return f"(?i:{text})" if pattern.flags & re.I else f"(?:{text})"
     return re.compile("|".join(f"(?P<{name}>{scoped(p)})" for name, p in patterns.items()))
 
 
-_LINE_LABELS = _one_of({"citation": CITATION_LABEL, "study_type": STUDY_TYPE_LABEL,
-                        "published": PUBLISHED_LABEL, "issue_date": ISSUE_DATE_LABEL,
-                        "keywords": KEYWORDS_LABEL})
+@lru_cache(maxsize=64)
+def _line_labels(labels) -> re.Pattern:
+    """The labels a line of the article region may start with, as one regex (per profile)."""
+    return _one_of({name: getattr(labels, name)
+                    for name in ("citation", "study_type", "published", "issue_date", "keywords")})
 
 
-def _label_of(text: str):
-    match = _LINE_LABELS.match(text)
+def _label_of(text: str, line_labels: re.Pattern, profile):
+    match = line_labels.match(text)
     if match:
         return match.lastgroup, text[match.end():].strip()
-    match = FROM_NEWSLETTER.match(text) if text.startswith("From") else None
+    from_label = profile.newsletters.from_label
+    match = from_label.match(text) if from_label is not None and text.startswith("From") else None
     if match and len(text) < 120:
         return "newsletter", match.group(1)
     return None
 
 
-def _label_value(found: Found, name: str, value: str) -> None:
+def _label_value(found: Found, name: str, value: str, profile) -> None:
     if name == "citation":
         found.offer("citation", parse_citation(value), "label “Review of:”")
     elif name == "study_type":
@@ -520,10 +474,13 @@ def _label_value(found: Found, name: str, value: str) -> None:
     elif name == "issue_date":  # an issue is a month: "Issue Date: March 2021" is its 1st
         found.offer("issue_date", parse_date(value, month_only=True), "label “Issue Date:”")
     elif name == "newsletter":
-        found.offer("newsletter", newsletter_name(value), "label “From The Carlat … Report”")
+        found.offer("newsletter", profile.newsletters.name_in(value), FROM_LABEL)
 
 
-def _header_line(found: Found, block: Block) -> bool:
+FROM_LABEL = "label “From <newsletter>”"
+
+
+def _header_line(found: Found, block: Block, profile) -> bool:
     """Lines between the title and the text: a byline, a date, "From The Carlat … Report", or
     several of them on one line ("By A, MD · May 6, 2024"). A line with anything else in it
     is not a header line, and nothing is taken from it."""
@@ -532,7 +489,7 @@ def _header_line(found: Found, block: Block) -> bool:
         return False
     values = []
     for part in filter(None, (p.strip() for p in _HEADER_SEPARATORS.split(text))):
-        value = _header_part(part)
+        value = _header_part(part, profile)
         if value is None:
             return False
         values.extend(value)
@@ -549,13 +506,14 @@ _HEADER_SEPARATORS = re.compile(r"\s+[·|•]\s+|\s+[–—]\s+(?=[A-Z0-9])|\n")
 _VOLUME_ISSUE = re.compile(r"(?i)^vol(?:ume)?\.?\s*\d+,?\s*(?:no\.?|number|issue)\s*\d+$")
 
 
-def _header_part(part: str):
+def _header_part(part: str, profile):
     """[(field, value, strategy)] for one piece of a header line, or None if it is not one."""
-    newsletter = FROM_NEWSLETTER.search(part)
+    newsletters = profile.newsletters
+    newsletter = newsletters.from_label.search(part) if newsletters.from_label is not None else None
     rest = part.replace(newsletter.group(0), " ").strip() if newsletter else part
     found = []
     if newsletter:
-        found.append(("newsletter", newsletter_name(newsletter.group(1)), "label “From The Carlat … Report”"))
+        found.append(("newsletter", newsletters.name_in(newsletter.group(1)), FROM_LABEL))
     if rest and _VOLUME_ISSUE.match(rest):
         # "Volume 37, Number 1": the issue's number, set aside (the issue is known by its date)
         found.append(("_volume", rest, "volume line under the title"))
@@ -576,13 +534,13 @@ def _header_part(part: str):
 _ORIGIN = re.compile(r"^https?://[^/]+")
 
 
-def _link_line(found: Found, block: Block, base) -> None:
+def _link_line(found: Found, block: Block, base, profile) -> None:
     """A line that is only a link: a category link becomes the category; others are chrome."""
     links = [a for a in block.el.iter("a") if a.get("href") is not None]
     if len(links) == 1:
         href = absolute(links[0].get("href"), base) or ""
         path = _ORIGIN.sub("", href)
-        if carlat.CATEGORY_PATH.match(path) or carlat.classify(href) == "listing":
+        if profile.vocabulary.category_path.match(path) or profile.hint(href) == "listing":
             found.offer("category", block.text, "category link")
 
 
@@ -607,13 +565,13 @@ def page_fields(found: Found, page: PageLabels) -> None:
     found.offer("issue_articles", page.toc, "label “Table Of Contents”")
     found.offer("issue_url", page.toc_issue_url, "issue link by the table of contents")
     found.offer("keywords", page.keywords, "label “KEYWORDS”")
-    found.offer("newsletter", page.newsletter, "label “From The Carlat … Report”")
+    found.offer("newsletter", page.newsletter, FROM_LABEL)
     if not found.get("_disclosures") and page.disclosures:
         found.values["_disclosures"] = list(page.disclosures)
         found.how.setdefault("disclosure", "text “… has disclosed …” (page)")
 
 
-def _breadcrumb_category(marks, base) -> str | None:
+def _breadcrumb_category(marks, base, profile) -> str | None:
     """ "Home » General Psychiatry » Title": a breadcrumb link to a category or listing page."""
     for el in marks.chrome:
         if "breadcrumb" not in f"{el.get('class') or ''} {el.get('id') or ''}".lower():
@@ -622,25 +580,25 @@ def _breadcrumb_category(marks, base) -> str | None:
             href = absolute(link.get("href"), base) or ""
             path = _ORIGIN.sub("", href)
             text = collapse(text_of(link))
-            if text and (carlat.CATEGORY_PATH.match(path) or carlat.classify(href) == "listing") \
-                    and not carlat.NEWSLETTER_NAME.search(text):  # a newsletter is not a category
+            if text and (profile.vocabulary.category_path.match(path) or profile.hint(href) == "listing") \
+                    and not profile.newsletters.name_in(text):  # a newsletter is not a category
                 return text
     return None
 
 
-def fallback_fields(found: Found, data: Structured, url, base) -> None:
+def fallback_fields(found: Found, data: Structured, url, base, profile) -> None:
     found.offer("published", found.get("issue_date"), "issue date")
     found.offer("published", found.values.pop("_month_date", None), "month of the date line (1st)")
     found.offer("category", found.values.pop("_breadcrumb_category", None), "breadcrumb link")
     journal = data.first("citation_journal_title")
-    found.offer("newsletter", newsletter_name(journal), "meta citation_journal_title")
-    found.offer("newsletter", carlat.newsletter_from_issue_url(found.get("issue_url")), "issue URL code")
+    found.offer("newsletter", profile.newsletters.name_in(journal), "meta citation_journal_title")
+    found.offer("newsletter", profile.newsletter_of_issue(found.get("issue_url")), "issue URL code")
     # Keywords "as displayed": the page's keyword links (template, label) come first; JSON-LD
     # and <meta> keywords only when the page shows none.
     ld_keywords = (data.article or {}).get("keywords")
     if isinstance(ld_keywords, str):
         ld_keywords = re.split(r"\s*[,;]\s*", ld_keywords)
-    found.offer("keywords", unique([collapse(k).lower() for k in _ld_list(ld_keywords)
+    found.offer("keywords", unique([collapse(k).lower() for k in ld_list(ld_keywords)
                                      if isinstance(k, str) and collapse(k)]), "json-ld keywords")
     keywords = data.first("keywords", "news_keywords")
     if keywords:
@@ -649,18 +607,18 @@ def fallback_fields(found: Found, data: Structured, url, base) -> None:
 
 # ------------------------------------------------------------------ paywall
 
-def paywall_signal(container, ld: dict, marks) -> str | None:
+def paywall_signal(container, ld: dict, marks, profile) -> str | None:
     """Why the page looks like a subscriber teaser, or None. Read before chrome removal (the
     prompt box is often called "subscribe-…")."""
     if container is None:
         return None
     if any(_is_inside(el, container) for el in marks.paywall):
         return "paywall markup"
-    for el, text in marks.texts:  # noted by the first walk (`label_kind`)
-        if "ubscri" in text and _is_inside(el, container) and PAYWALL.search(block_text(el)):
+    for el, text in marks.texts:  # noted by the first walk (`label_test`)
+        if "ubscri" in text and _is_inside(el, container) and profile.labels.paywall.search(block_text(el)):
             return "paywall prompt text"
     if ld.get("isAccessibleForFree") in (False, "False", "false"):
-        selector = _ld_text(ld.get("hasPart") if isinstance(ld.get("hasPart"), dict) else None, "cssSelector")
+        selector = ld_text(ld.get("hasPart") if isinstance(ld.get("hasPart"), dict) else None, "cssSelector")
         if selector and selector.startswith(".") and not container.xpath(
                 f".//*[contains(concat(' ',normalize-space(@class),' '),' {selector[1:]} ')]"):
             return "json-ld isAccessibleForFree=false, paywalled part absent"
@@ -714,51 +672,28 @@ def _is_pure_byline(sentence: str) -> bool:
     return bool(authors) and any(a.credentials for a in authors)
 
 
-def build_article(found: Found, url, data: Structured, base) -> Article:
-    body_blocks = found.values.pop("_body_blocks", [])
-    body = "\n\n".join(paragraphs(body_blocks)) or None
+def build_article(found: Found, url, data: Structured, base, profile) -> Article:
+    """The working notes settled into fields (body, authors, disclosure, canonical URL), then
+    the record."""
+    body = "\n\n".join(paragraphs(found.values.pop("_body_blocks", [])))
+    if body:
+        found.offer("body", body, f"paragraphs of the article container ({found.how.get('container')})")
     if not found.get("authors"):
         found.offer("authors", _authors_before_disclosure(found.get("_disclosures", [])),
                     "name before the disclosure")
-    authors = found.get("authors", [])
-    _credentials_from_bylines(found, authors)
-    disclosure = _clean_disclosure(found.values.pop("_disclosures", []), authors)
-    canonical = data.canonical or clean_canonical(absolute(data.first("og:url"), base)) or without_query(url)
-    canonical_how = ("<link rel=canonical>" if data.canonical else "og:url" if data.first("og:url")
-                     else "page URL" if canonical else None)
-    if not canonical:  # a saved page parsed without its URL: its own entry in the issue's contents
-        canonical = _own_toc_entry(found.get("title"), found.get("issue_articles", []))
-        canonical_how = "table of contents entry with this title" if canonical else None
-    article_id = carlat.article_id(canonical) or carlat.article_id(url)
-    issue = None
-    if any(found.get(k) for k in ("issue_date", "issue_title", "issue_url", "issue_articles")):
-        issue = Issue(date=found.get("issue_date"), title=found.get("issue_title"),
-                      url=found.get("issue_url"), articles=found.get("issue_articles", []))
-    article = Article(
-        url=url, canonical_url=canonical, article_id=article_id, title=found.get("title"),
-        authors=authors, published=found.get("published"), issue=issue,
-        newsletter=found.get("newsletter"), category=found.get("category"),
-        disclosure=disclosure, citation=found.get("citation"), study_type=found.get("study_type"),
-        body=body, keywords=found.get("keywords", []), paywalled=bool(found.get("paywalled")),
-        word_count=word_count(body),
-    )
-    article.warnings = [name for name in EXPECTED_FIELDS if not getattr(article, name)]
-    provenance = {k: v for k, v in found.how.items() if not k.startswith("_")}
-    if body:
-        provenance["body"] = f"paragraphs of the article container ({found.how.get('container')})"
-    if canonical_how:
-        provenance["canonical_url"] = canonical_how
-    for key in ("issue_date", "issue_title", "issue_url", "issue_articles"):
-        if key in provenance:
-            provenance[f"issue.{key[6:]}"] = provenance.pop(key)
-    article.provenance = provenance
-    return article
+    _credentials_from_bylines(found, found.get("authors", []))
+    found.values["disclosure"] = _clean_disclosure(found.values.pop("_disclosures", []), found.get("authors", []))
+    offer_canonical(found, data, url, base)
+    # a saved page parsed without its URL: its own entry in the issue's contents
+    found.offer("canonical_url", _own_toc_entry(found.get("title"), found.get("issue_articles", []), profile),
+                "table of contents entry with this title")
+    return to_article(found, url, profile)
 
 
-def _own_toc_entry(title: str | None, entries: list[IssueArticle]) -> str | None:
+def _own_toc_entry(title: str | None, entries: list[IssueArticle], profile) -> str | None:
     urls = {entry.url for entry in entries if title and entry.title == title and entry.url}
     url = urls.pop() if len(urls) == 1 else None
-    return url if url and carlat.classify(url) == "article" else None
+    return url if url and profile.hint(url) == "article" else None
 
 
 def _authors_before_disclosure(texts: list[str]) -> list[Author]:

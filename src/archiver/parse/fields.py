@@ -1,0 +1,72 @@
+"""First answer wins: the one accumulator every extractor fills, and the one place that turns it
+into an `Article`.
+
+Each field's rules offer values in order; the first non-empty one is kept together with the
+strategy that gave it (``Article.provenance``, shown by ``archiver parse --explain``). Names
+starting with "_" are an extractor's working notes and never reach the record.
+"""
+
+from __future__ import annotations
+
+from archiver.parse.page import Structured, absolute, clean_canonical, without_query
+from archiver.parse.text import word_count
+from archiver.record import Article, Issue
+
+# Found's names for the parts of `Article.issue`, and their provenance names.
+ISSUE_PARTS = {"issue_date": "date", "issue_title": "title", "issue_url": "url",
+               "issue_volume": "volume", "issue_number": "number", "issue_articles": "articles"}
+EMPTY = (None, "", [])
+
+
+class Found:
+    """Values and the strategies that gave them; the first answer per field wins."""
+
+    __slots__ = ("values", "how")
+
+    def __init__(self):
+        self.values: dict = {}
+        self.how: dict = {}
+
+    def offer(self, name: str, value, strategy: str) -> bool:
+        if name in self.values or value in EMPTY:
+            return False
+        self.values[name] = value
+        self.how[name] = strategy
+        return True
+
+    def get(self, name: str, default=None):
+        return self.values.get(name, default)
+
+
+def offer_canonical(found: Found, data: Structured, url: str | None, base: str | None) -> None:
+    """<link rel=canonical>, else og:url without tracking parameters, else the page URL without
+    its query."""
+    found.offer("canonical_url", data.canonical, "<link rel=canonical>")
+    found.offer("canonical_url", clean_canonical(absolute(data.first("og:url"), base)), "og:url")
+    found.offer("canonical_url", without_query(url), "page URL")
+
+
+def to_article(found: Found, url: str | None, profile) -> Article:
+    """The record: Found's values in the Article's shape, the profile's article id, warnings for
+    the profile's expected fields left empty, and the provenance of every field."""
+    values = found.values
+    issue = None
+    if any(values.get(name) for name in ISSUE_PARTS):
+        issue = Issue(**{part: values.get(name) for name, part in ISSUE_PARTS.items()
+                         if name != "issue_articles"}, articles=values.get("issue_articles", []))
+    canonical = values.get("canonical_url")
+    body = values.get("body")
+    article = Article(
+        url=url, canonical_url=canonical,
+        article_id=profile.article_id(canonical) or profile.article_id(url),
+        title=values.get("title"), authors=values.get("authors", []),
+        published=values.get("published"), issue=issue, newsletter=values.get("newsletter"),
+        category=values.get("category"), article_type=values.get("article_type"),
+        disclosure=values.get("disclosure"), citation=values.get("citation"),
+        study_type=values.get("study_type"), body=body, keywords=values.get("keywords", []),
+        paywalled=bool(values.get("paywalled")), word_count=word_count(body))
+    article.warnings = [name for name in profile.expected_fields if not getattr(article, name)]
+    article.provenance = {
+        (f"issue.{ISSUE_PARTS[name]}" if name in ISSUE_PARTS else name): how
+        for name, how in found.how.items() if not name.startswith("_")}
+    return article
