@@ -4,7 +4,8 @@
     python tests/golden.py --write   rewrite the golden files from the parser (review the diff!)
 
 A page is parsed with the URL, headers and profile of its optional `<name>.meta.json` (pages of
-other sites' profiles live in subdirectories, e.g. `pages/noctua/`). Non-article pages have the
+other sites' profiles live in subdirectories, e.g. `pages/noctua/`; a profile given as a TOML
+file is relative to the page, e.g. `pages/kestrel/` uses `profiles/kestrel/kestrel.toml`). Non-article pages have the
 golden record {"error": "not an article page"}.
 """
 
@@ -23,8 +24,12 @@ def page_files() -> list[Path]:
 
 
 def meta_of(page: Path) -> dict:
+    """The page's URL, headers and profile (a built-in name, or a TOML file relative to it)."""
     meta_file = page.with_suffix(".meta.json")
-    return json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+    meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+    if str(meta.get("profile", "")).endswith(".toml"):
+        meta["profile"] = str((page.parent / meta["profile"]).resolve())
+    return meta
 
 
 def expected_of(page: Path) -> dict:
