@@ -24,10 +24,12 @@ from archiver.crawl import Report, coverage_alarms, crawl, crawl_lock
 from archiver.mirror import Page, SiteServer
 from archiver.errors import ArchiveLocked, ArchiverError
 from archiver.fetch import HostPacer
+from archiver.profile import get_profile
 from archiver.record import Article
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ARTICLE_PATH = re.compile(r"^/articles/\d+")
+MISSING = "/newsletters/no-such-newsletter"  # linked, answers 404
 COOKIE_VALUE = "planted-cookie-value-7731"
 
 
@@ -60,7 +62,7 @@ def build_site(off_scope_url: str) -> tuple[dict[str, Page], dict[str, dict]]:
     pages["/robots.txt"] = Page(b"User-agent: *\nDisallow: /articles/9999\n", "text/plain")
     pages["/newsletters/general-psychiatry"] = links_page("General Psychiatry", [
         "/newsletter-issue/tcprv19n3", "/newsletters/general-psychiatry?page=1", "/store/books",
-        off_scope_url, "/articles/9999-disallowed-by-robots#top"])
+        off_scope_url, "/articles/9999-disallowed-by-robots#top", MISSING])
     pages["/newsletters/general-psychiatry?page=1"] = links_page("General Psychiatry, page 2", paths[:3])
     pages["/newsletter-issue/tcprv19n3"] = links_page("Issue", paths[3:])
     # Every other listing / issue page the fixture articles link to, so no link is dangling.
@@ -74,6 +76,16 @@ def build_site(off_scope_url: str) -> tuple[dict[str, Page], dict[str, dict]]:
         linked_articles |= {p.decode() for p in re.findall(rb'href="(/articles/\d+[^"?#]*)"', html)}
     for path in sorted(linked_articles - set(pages)):
         pages[path] = Page(b"<html><body>gone</body></html>", status=410)
+    # The site's other pages that a crawl follows (its home page, FAQs, categories...): plain
+    # pages with no links, so that only MISSING and the 410s answer "not found".
+    profile = get_profile("carlat")
+    for html, _ in articles.values():
+        for href in re.findall(rb'href="(/[^"#]*)"', html):
+            path = href.decode().replace("&amp;", "&")
+            if path not in pages and not profile.denies(path) and not path.startswith("/articles/"):
+                pages[path] = links_page(path, [])
+    pages["/rss/articles"] = Page(b'<?xml version="1.0"?><rss version="2.0"><channel><title>New</title>'
+                                  b"</channel></rss>", "application/rss+xml")
     return pages, {path: expected for path, (_, expected) in articles.items()}
 
 
@@ -119,9 +131,16 @@ def test_first_crawl_archives_every_article_politely_and_in_scope(site, tmp_path
     stored = archived(tmp_path)
     assert report.new == len(expected) == len(stored)
     assert sorted(r["title"] for r in stored.values()) == sorted(r["title"] for r in expected.values())
-    gone = [p for p, page in site.pages.items() if page.status == 410]
-    assert report.failed == len(gone)
-    assert all(reason == "HTTP 410" for _, reason in report.failures)
+    # Pages that answer 404 or 410 are final answers, not failures: their own report line, a
+    # row that says so, exit status 0.
+    gone = {site.url(p) for p, page in site.pages.items() if page.status == 410} | {site.url(MISSING)}
+    assert (report.failed, report.failures) == (0, [])
+    assert report.gone == len(gone) and {url for url, _ in report.gone_pages} == gone
+    assert dict(report.gone_pages)[site.url(MISSING)] == "HTTP 404"
+    assert query(tmp_path, f"SELECT state, reason, last_status FROM crawl_queue WHERE url = '{site.url(MISSING)}'") \
+        == [("gone", "HTTP 404", 404)]
+    assert f"  gone            {len(gone)} " in report.format()
+    assert f"    {site.url(MISSING)}: HTTP 404" in report.format()
     # Scope and robots: nothing off-scope, nothing disallowed, nothing the profile does not follow.
     assert site.other.hits == []
     assert "/articles/9999-disallowed-by-robots" not in site.paths()
@@ -140,11 +159,12 @@ def test_second_crawl_is_all_not_modified_and_writes_nothing(site, tmp_path):
     captures = query(tmp_path, "SELECT count(*) FROM captures")[0][0]
     site.hits.clear()
     second = run(site, tmp_path)
-    assert second.not_modified == first.fetched - first.failed
-    assert (second.fetched - second.failed, second.new, second.changed) == (0, 0, 0)
-    assert query(tmp_path, "SELECT count(*) FROM captures")[0][0] == captures + second.fetched
+    # Every page asked again answers 304; the gone ones are not asked (recheck_gone_days).
+    assert second.not_modified == first.fetched - first.gone
+    assert (second.fetched, second.new, second.changed, second.gone) == (0, 0, 0, 0)
+    assert query(tmp_path, "SELECT count(*) FROM captures")[0][0] == captures
     for hit in site.hits:
-        if hit.path != "/robots.txt" and hit.status != 410:
+        if hit.path != "/robots.txt":
             assert hit.headers.get("If-None-Match"), hit.path
             assert hit.status == 304
     assert second.bytes_received < first.bytes_received / 10
@@ -245,7 +265,7 @@ def test_cookies_reach_the_server_but_no_file_we_write(site, tmp_path):
     log = tmp_path / "crawl.log"
     result = subprocess.run(crawl_command(site, tmp_path, "--cookies", str(cookies), "--log", str(log),
                                           "--delay", "0"), capture_output=True, text=True)
-    assert result.returncode == 1, result.stderr  # the 410 pages
+    assert result.returncode == 0, result.stderr  # the 410 pages are gone: no failure
     assert all(COOKIE_VALUE in hit.headers.get("Cookie", "") for hit in site.hits)
     outputs = [result.stdout, result.stderr, log.read_text()]
     assert log.read_text().count(" 200 ") >= len(site.expected)
@@ -327,7 +347,7 @@ def test_rows_of_hosts_outside_this_crawls_scope_wait_untouched(site, tmp_path):
         cfg = config(tmp_path)
         with Archive(cfg.db) as archive:
             report = crawl([mirror.url("/newsletters/general-psychiatry")], archive, cfg)
-        assert report.failed == len([p for p in site.pages.values() if p.status == 410])
+        assert report.failed == 0 and report.gone == len([p for p in site.pages.values() if p.status == 410]) + 1
         assert all(hit.port == mirror.port for hit in mirror.hits)
     # Same canonical URLs: nothing new archived (a page without one is keyed by its URL).
     assert report.changed == 0 and report.new + report.unchanged == len(site.expected)
@@ -344,13 +364,20 @@ def test_only_html_is_parsed_and_other_types_are_kept_as_captures(site, tmp_path
     site.pages[paths[0]] = Page(pdf, "text/html")  # a PDF that claims to be HTML
     site.pages[paths[1]] = Page(site.pages[paths[1]].body, "application/octet-stream")  # HTML, mislabelled
     site.pages[paths[2]] = Page(pdf, "application/pdf")
+    site.pages[paths[3]] = Page(b"")  # an empty 200
     report = run(site, tmp_path)
-    reasons = dict(report.failures)
-    assert reasons[site.url(paths[0])].startswith("not an article")
-    assert site.url(paths[2]) not in reasons  # not HTML: kept, not parsed, not a failure
-    assert report.new == len(site.expected) - 2
+    # Final answers, each with its reason in the report's "skipped" line; none is a failure.
+    skipped = dict(report.skipped_pages)
+    assert skipped[site.url(paths[0])] == "PDF document, not an HTML page"
+    assert skipped[site.url(paths[2])] == "not HTML (application/pdf)"
+    assert skipped[site.url(paths[3])] == "empty page"
+    assert report.failures == [] and report.skipped == 3
+    assert f"    {site.url(paths[2])}: not HTML (application/pdf)" in report.format()
+    for path in (paths[0], paths[2], paths[3]):
+        assert query(tmp_path, f"SELECT state FROM crawl_queue WHERE url = '{site.url(path)}'") == [("skipped",)]
+    assert report.new == len(site.expected) - 3
     bodies = [row[0] for row in query(tmp_path, "SELECT size FROM capture_bodies")]
-    assert len(pdf) in bodies
+    assert len(pdf) in bodies  # kept raw all the same
 
 
 def test_a_page_the_archive_refuses_is_rolled_back_and_reported_not_fatal(site, tmp_path):
@@ -417,6 +444,7 @@ def test_articles_are_rechecked_only_when_due(site, tmp_path):
     second = run(site, tmp_path, recheck_articles_days=1)
     assert article_paths(site) == []  # checked less than a day ago: not asked again
     assert second.not_modified == len([p for p in site.paths() if p != "/robots.txt"]) > 0
+    assert {hit.status for hit in site.hits if hit.path != "/robots.txt"} == {304}
     assert second.requests < first.requests
 
 
@@ -442,9 +470,10 @@ def test_demo_runs_twice_offline_and_the_second_run_is_all_not_modified(tmp_path
         assert result.returncode == 0, result.stdout + result.stderr
         assert "$ archiver stats" in result.stdout and "$ archiver search" in result.stdout
     downloaded = int(re.search(r"downloaded\s+(\d+)", runs[0].stdout)[1])
+    gone = int(re.search(r"gone\s+(\d+)", runs[0].stdout)[1])  # dangling links: asked again in 30 days
     assert downloaded > 10
-    assert re.search(r"articles\s+(\d+) new", runs[0].stdout)[1] != "0"
-    assert re.search(r"not modified\s+(\d+)", runs[1].stdout)[1] == str(downloaded)
+    assert re.search(r"articles\s+(\d+) new", runs[0].stdout)[1] == "14"  # every article robots.txt allows
+    assert re.search(r"not modified\s+(\d+)", runs[1].stdout)[1] == str(downloaded - gone)
     assert re.search(r"downloaded\s+(\d+)", runs[1].stdout)[1] == "0"
     assert (tmp_path / "data" / "archive.db").exists() and list((tmp_path / "data" / "warc").iterdir())
 
@@ -476,7 +505,7 @@ def test_random_5xx_and_429_still_archive_every_article(site, tmp_path):
     report = run(site, tmp_path, retries=retries, backoff=0.001)
     assert len(injected) > 10
     assert len(archived(tmp_path)) == len(site.expected)
-    assert all(reason == "HTTP 410" for _, reason in report.failures)
+    assert report.failures == []
 
 
 def test_a_long_retry_after_pauses_the_host_until_a_later_run(site, tmp_path):

@@ -361,6 +361,15 @@ class Fetcher:
                              self.pacer.clock() + self.pacer.margin(crawl_delay) + crawl_delay)
         return rules
 
+    def sitemaps(self, url: str) -> list[str] | None:
+        """The `Sitemap:` lines of the robots.txt read for the URL's origin, as absolute URLs;
+        None while it has not been read."""
+        origin = self._origin(url)
+        if origin not in self._robots:
+            return None
+        robots = self._robots[origin]
+        return [urljoin(origin + "/robots.txt", s) for s in robots.sitemaps] if isinstance(robots, Protego) else []
+
     def _check_paused(self, url: str) -> None:
         with self._lock:
             until = self._paused.get(host_key(url), 0.0)
@@ -371,12 +380,14 @@ class Fetcher:
 
     # -- fetching ----------------------------------------------------------------------------
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              exchanges: list[Exchange] | None = None) -> Capture:
+              exchanges: list[Exchange] | None = None, follow: Callable[[str], bool] | None = None
+              ) -> Capture:
         """GET `url` politely; a conditional GET when validators are given (a 304 has no body).
 
         The request/response exchanges go to the recorder, or, when `exchanges` is given, are
         appended to it for the caller to record (the crawl writes them from its main thread,
-        keeping that work off the fetch threads)."""
+        keeping that work off the fetch threads). `follow(target)` False stops at a redirect
+        and returns it as the capture (the crawl has that page already)."""
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -384,9 +395,10 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         sink = exchanges.append if exchanges is not None else self.recorder
         return self._get(strip_fragment(url), headers, check_robots=True,
-                         max_size=self.config.max_page_size, sink=sink)
+                         max_size=self.config.max_page_size, sink=sink, follow=follow)
 
-    def _get(self, url: str, headers: dict, *, check_robots: bool, max_size: int, sink) -> Capture:
+    def _get(self, url: str, headers: dict, *, check_robots: bool, max_size: int, sink,
+             follow: Callable[[str], bool] | None = None) -> Capture:
         visited: set[str] = set()
         for _hop in range(self.config.max_redirects + 1):
             if not url.isprintable() or not url.isascii() and not _encodable(url):
@@ -405,6 +417,8 @@ class Fetcher:
                     raise OutOfScope(f"redirect off scope to {target[:200]}")
                 if target in visited:
                     raise FetchError(f"redirect loop at {target[:200]}")
+                if follow is not None and not follow(target):
+                    return self._capture(url, response, body)
                 url = target
                 continue
             return self._capture(url, response, body)
