@@ -239,7 +239,7 @@ def is_html(capture: Capture) -> bool:
 
 def fetch_page(fetcher: Fetcher, item: QueueItem, claim=None, release=None) -> PageResult:
     """Runs in a fetch thread: only the network, so the thread is free for the next request.
-    `claim(url)` says whether a redirect to `url` is followed (this run has not fetched that
+    `claim(url, by)` says whether a redirect to `url` is followed (this run has not fetched that
     page yet); `release(urls)` gives back what a failed fetch claimed."""
     result = PageResult(item)
     claimed: list[str] = []
@@ -247,7 +247,7 @@ def fetch_page(fetcher: Fetcher, item: QueueItem, claim=None, release=None) -> P
     def follow(target: str) -> bool:
         if claim is None:
             return True
-        if claim(target):
+        if claim(target, item.url):
             claimed.append(target)
             return True
         return False
@@ -302,8 +302,10 @@ class Crawler:
         self.report = Report()
         self.start_pages = set(self.start_urls)  # hubs whatever their content says
         # URLs asked (or being asked) in this run, with the canonical URLs and redirect targets
-        # they turned out to be: none is fetched twice. Fetch threads read it through _claim.
-        self._claimed: set[str] = set()
+        # they turned out to be, each -> the row that has its page: none is fetched twice. Fetch
+        # threads read it through _claim.
+        self._claimed: dict[str, str] = {}
+        self.run_id = 0
         self._claim_lock = threading.Lock()
         self._robots_sitemaps: set[str] = set()  # origins whose Sitemap: lines are queued
         self._db_file = _file_identity(archive.path)
@@ -320,7 +322,8 @@ class Crawler:
             start = [(u, self.profile.hint(u) or "start", self.article_key(u)) for u in self.start_urls]
             run_id, resumed = self.frontier.begin_run(start, self.config.recheck_articles_days,
                                                       self.config.recheck_gone_days)
-            self._claimed |= self.frontier.fetched_in_run(run_id)
+            self._claimed.update(self.frontier.fetched_in_run(run_id))
+        self.run_id = run_id
         if resumed:
             saved = self.frontier.run_report(run_id)
             self.report = Report.from_dict(saved) if saved else Report()
@@ -345,17 +348,18 @@ class Crawler:
         ref = self.profile.article_ref(url)
         return f"{host_key(url).removeprefix('www.')}{ref}" if ref else None
 
-    def _claim(self, url: str) -> bool:
-        """True, and the URL is this fetch's, when this run has not asked for it yet."""
+    def _claim(self, url: str, by: str | None = None) -> bool:
+        """True, and the URL is `by`'s (its own by default), when this run has not asked for it."""
         with self._claim_lock:
             if url in self._claimed or self.profile.denies(url):
                 return False
-            self._claimed.add(url)
+            self._claimed[url] = by or url
             return True
 
     def _release(self, urls: list[str]) -> None:
         with self._claim_lock:
-            self._claimed.difference_update(urls)
+            for url in urls:
+                self._claimed.pop(url, None)
 
     def _host_limit(self, url: str) -> int:
         # With a delay the pacer sends one request per host at a time anyway: a second worker
@@ -388,8 +392,7 @@ class Crawler:
                     candidates.remove(item)
                     per_host[host_key(item.url)] += 1
                     self.report.requests += 1
-                    with self._claim_lock:
-                        self._claimed.add(item.url)
+                    self._claim(item.url)
                     fetching[fetch_pool.submit(fetch_page, self.fetcher, item, self._claim,
                                                self._release)] = item
                 if not fetching and not parsing:
@@ -423,7 +426,8 @@ class Crawler:
             best, best_time = None, None
             now = self.fetcher.pacer.clock()
             for item in [c for c in candidates if c.url in self._claimed]:
-                candidates.remove(item)  # fetched already: reached through a redirect
+                candidates.remove(item)
+                self._drop(item.url)
             for item in candidates:
                 host = host_key(item.url)
                 if per_host[host] >= self._host_limit(item.url):
@@ -436,6 +440,15 @@ class Crawler:
             if best is not None:
                 return best
         return None
+
+    def _drop(self, url: str) -> None:
+        """A queued URL this run has met already as another row's page (a redirect target, a
+        canonical URL): not asked, its row an alias of that one."""
+        owner = self._claimed.get(url)
+        if owner and owner != url and self.frontier.is_pending(url):
+            with self.archive.transaction():
+                self.frontier.mark_alias(url, self.run_id, owner)
+                self.report.same_page += 1
 
     def _record(self, run_id: int, result: PageResult) -> None:
         """Everything one page produced, in one transaction. If storing fails (a record the
@@ -562,8 +575,7 @@ class Crawler:
             report.final(state, url, reason)
             self.frontier.mark_final(url, run_id, state, reason, status=capture.status, kind=stored_kind)
         if canonical and canonical != url:
-            with self._claim_lock:
-                self._claimed.add(canonical)
+            self._claim(canonical, url)
         log.info("%d %s (%s%s)", capture.status, url, kind, f", {outcome}" if outcome else "")
 
     def _follow_links(self, url: str, hops: int, links: list, *, through: bool) -> None:
@@ -586,8 +598,7 @@ class Crawler:
             same = self.frontier.same_page(url, key)
             if same and self._bare(same) and self.frontier.is_pending(same):
                 self.frontier.replace(same, url)  # /articles/1227 would only redirect here
-                with self._claim_lock:
-                    self._claimed.add(same)  # never asked: _pick drops it from its candidates
+                self._claim(same, url)  # never asked: _pick drops it from its candidates
                 return
         self.frontier.add(url, kind, discovered_from=discovered_from, hops=hops, key=key)
 

@@ -52,9 +52,12 @@ from archiver.fetch import host_key
 
 HUBS = ("listing", "issue", "feed", "start")  # re-checked every run: they list new pages
 # The order a run fetches in: hubs (listings before issue pages, which name the articles by
-# their full URLs), then articles, then pages nothing has named yet.
+# their full URLs), then articles, then pages nothing has named yet and articles named by their
+# id alone (/articles/1227 only redirects to its full URL, which a hub may name meanwhile).
 PRIORITY = ("CASE kind WHEN 'start' THEN 0 WHEN 'feed' THEN 0 WHEN 'listing' THEN 0 "
-            "WHEN 'issue' THEN 1 WHEN 'article' THEN 2 ELSE 3 END")
+            "WHEN 'issue' THEN 1 WHEN 'article' THEN CASE WHEN article_key != '' AND "
+            "(url LIKE '%' || article_key OR url LIKE '%' || article_key || '/') THEN 3 ELSE 2 END "
+            "ELSE 3 END")
 FINAL_STATES = ("gone", "skipped")
 ADDED_COLUMNS = {"canonical_url": str, "article_key": str, "hops": int}
 
@@ -219,12 +222,14 @@ class Frontier:
             [*sorted(hosts), limit + len(skip)]).fetchall()
         return [QueueItem(*row) for row in rows if row[0] not in skip][:limit]
 
-    def fetched_in_run(self, run_id: int) -> set[str]:
-        """URLs this run has fetched already, with the canonical URLs they turned out to be (a
-        resumed run asks none of them again)."""
+    def fetched_in_run(self, run_id: int) -> dict[str, str]:
+        """URLs this run has fetched already, and the canonical URLs they turned out to be, each
+        -> its row (a resumed run asks none of them again)."""
         rows = self.db.execute("SELECT url, canonical_url FROM crawl_queue WHERE run_id = ? "
                                "AND state != 'pending'", [run_id]).fetchall()
-        return {url for row in rows for url in row if url}
+        found = {canonical: url for url, canonical in rows if canonical}
+        found.update((url, url) for url, _ in rows)
+        return found
 
     def _finish(self, url: str, run_id: int, **values) -> None:
         values.update(run_id=run_id, last_checked_at=utc_iso())

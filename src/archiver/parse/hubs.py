@@ -25,9 +25,9 @@ from archiver.record import Article, Capture
 HUB_KINDS = ("listing", "issue", "feed")  # pages whose links lead to articles
 CHROME_TAGS = {"nav", "header", "footer", "aside", "menu", "form", "script", "style", "template"}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5"}
-# Teaser cards (a heading, a teaser, "Read More") that make a page the parser took for an article
-# a hub: two, so one stray "Read more" box in an article's main part does not.
-CARDS_OVER_ARTICLE = 2
+# A page the parser took for an article is a hub when teaser cards (a heading, a teaser, "Read
+# More") hold at least this share of its words: a stray "Read more" box in an article does not.
+CARD_SHARE = 0.5
 
 
 @dataclass
@@ -62,12 +62,12 @@ def examine(capture: Capture, profile: Profile, html: bool = True) -> Examined:
         # Teasers that each close with a "Read More" link are an issue or listing page,
         # however much it reads like one article (the parser sees a title, bylines, prose).
         shown = teasers(root, page_base(root, capture.url), profile)
-        if shown.cards >= CARDS_OVER_ARTICLE:
+        if shown.cards and shown.card_words >= CARD_SHARE * article.word_count:
             return Examined("listing", f"{shown.cards} teasers with a link to the full text", links=links)
         return Examined("article", article=article, links=links)
     if kind not in HUB_KINDS and kind != "error":
         shown = teasers(root, page_base(root, capture.url), profile)
-        if shown.cards >= CARDS_OVER_ARTICLE or shown.total >= profile.min_teasers:
+        if shown.cards >= 2 or shown.total >= profile.min_teasers:
             return Examined("listing", f"{shown.total} article teasers", links=links)
         kind = "other"
     return Examined(kind, reason, links=links)
@@ -77,6 +77,7 @@ def examine(capture: Capture, profile: Profile, html: bool = True) -> Examined:
 class Teasers:
     total: int = 0  # distinct pages linked as teasers: linked headings, article hints, teaser links
     cards: int = 0  # of which teaser links ("Read More") closing a block that has its own heading
+    card_words: int = 0  # words in those blocks
 
 
 def teasers(root, base: str, profile: Profile) -> Teasers:
@@ -84,7 +85,7 @@ def teasers(root, base: str, profile: Profile) -> Teasers:
     profile denies left out)."""
     own = absolute(base, None)
     found: set[str] = set()
-    cards: set[str] = set()
+    cards: dict[str, object] = {}  # url -> its card
     stack = [(root, False)]
     while stack:
         el, in_heading = stack.pop()
@@ -104,21 +105,23 @@ def teasers(root, base: str, profile: Profile) -> Teasers:
                         found.add(url)
                 elif profile.teaser_link.match(words):
                     found.add(url)
-                    if _closes_a_card(el):
-                        cards.add(url)
+                    card = _card_of(el)
+                    if card is not None:
+                        cards.setdefault(url, card)
                 elif profile.hint(url) == "article":
                     found.add(url)
         stack.extend((child, heading) for child in el)
-    return Teasers(len(found), len(cards))
+    blocks = {id(card): card for card in cards.values()}.values()
+    return Teasers(len(found), len(cards), sum(len(text_of(card).split()) for card in blocks))
 
 
-def _closes_a_card(link, levels: int = 3) -> bool:
-    """Is the link in a block (up to `levels` up) that also holds a heading: a teaser card?"""
+def _card_of(link, levels: int = 3):
+    """The block (up to `levels` up) around the link that also holds a heading: a teaser card."""
     el = link.getparent()
     for _ in range(levels):
         if el is None:
-            return False
-        if any(h is not link and link not in h.iter("a") for h in el.iter(*HEADINGS)):
-            return True
+            return None
+        if any(link not in h.iter("a") for h in el.iter(*HEADINGS)):
+            return el
         el = el.getparent()
-    return False
+    return None
