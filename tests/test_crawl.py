@@ -704,7 +704,7 @@ def test_permanent_fetch_errors_are_final_answers_asked_again_only_when_due(tmp_
 
 def test_deleting_the_archive_during_a_crawl_stops_it_with_one_line_and_exit_74(site, tmp_path):
     db = tmp_path / "archive.db"
-    process = subprocess.Popen(crawl_command(site, tmp_path, "--delay", "0.05", "--concurrency", "1"),
+    process = subprocess.Popen(crawl_command(site, tmp_path, "--delay", "0.1", "--concurrency", "1"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while len(article_paths(site)) < 2 and time.monotonic() < deadline:

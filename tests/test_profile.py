@@ -299,7 +299,7 @@ def test_generic_crawl_finds_articles_through_sitemap_and_rss(tmp_path):
     report, articles, requested = crawl_mirror(site, tmp_path, "generic", ["/"])
     assert sorted(articles) == ["/blog/losing-a-colony", "/news/falcon-cam", "/news/water-board-lead-pipes"]
     assert {"/sitemap.xml", "/feed.xml"} <= set(requested)
-    assert "/about" not in requested  # not listed by a sitemap or feed: not followed
+    assert "/about" not in requested and "/contact" not in requested  # fixed pages: denied by defaults.toml
     assert report.failed == 0 and report.new == 3
     assert articles["/blog/losing-a-colony"] == "Losing a colony to a warm winter"
 
@@ -323,7 +323,7 @@ def test_a_page_parsed_without_url_resolves_its_contents_against_its_canonical_u
 
 def test_generic_crawl_of_a_site_without_a_sitemap_reports_no_failure(tmp_path):
     # The generic profile tries /sitemap.xml on its own; a site without one is not an error,
-    # or a scheduled crawl would exit 1 on every run.
+    # or a scheduled crawl would exit 1 on every run: a final answer, listed as gone.
     site = FIXTURES / "profiles" / "generic" / "site"
     copy = tmp_path / "site"
     shutil.copytree(site, copy)
@@ -333,6 +333,7 @@ def test_generic_crawl_of_a_site_without_a_sitemap_reports_no_failure(tmp_path):
     report, articles, requested = crawl_mirror(copy, tmp_path, "generic", ["/"])
     assert "/sitemap.xml" in requested
     assert report.failed == 0 and report.failures == []
+    assert [url.rsplit("/", 1)[-1] for url, _ in report.gone_pages] == ["sitemap.xml"]
     assert articles  # the feed the home page announces still lists them
 
 

@@ -57,6 +57,7 @@ COVERAGE_FIELDS = ("title", "authors", "published", "newsletter", "category", "i
 STORED_FAILURES = 500  # failures kept in the run's stored report; the count is always exact
 SHOWN = 20  # pages listed under each report line
 PERMANENT_REDIRECTS = {301, 308}
+ARCHIVE_CHECK_SECONDS = 0.5  # how often the crawl checks that its archive file is still there
 
 
 # -- the lock ---------------------------------------------------------------------------------
@@ -309,6 +310,7 @@ class Crawler:
         self._claim_lock = threading.Lock()
         self._robots_sitemaps: set[str] = set()  # origins whose Sitemap: lines are queued
         self._db_file = _file_identity(archive.path)
+        self._db_checked = time.monotonic()
 
     def close(self) -> None:
         self.fetcher.close()
@@ -335,6 +337,7 @@ class Crawler:
         finally:
             self.report.seconds = seconds_before + time.monotonic() - started
             self.report.bytes_received = bytes_before + self.fetcher.bytes_received
+        self._check_archive(every=0)
         history = self.frontier.finished_reports(run_id)
         self.report.alarms = coverage_alarms(self.report, history, self.config)
         with self.archive.transaction():
@@ -441,6 +444,18 @@ class Crawler:
                 return best
         return None
 
+    def _check_archive(self, every: float = ARCHIVE_CHECK_SECONDS) -> None:
+        """Stop when the archive file was deleted or replaced: SQLite would go on writing into
+        the unlinked file, and everything crawled from then on would be lost. A stat() lets
+        the other threads run, so it is done at most every `every` seconds."""
+        now = time.monotonic()
+        if now - self._db_checked < every:
+            return
+        self._db_checked = now
+        if _file_identity(self.archive.path) != self._db_file:
+            raise ArchiveVanished(f"{self.archive.path}: the archive file was deleted or replaced during "
+                                  "the crawl; stopped (restore it or start a new archive)")
+
     def _drop(self, url: str) -> None:
         """A queued URL this run has met already as another row's page (a redirect target, a
         canonical URL): not asked, its row an alias of that one."""
@@ -453,9 +468,7 @@ class Crawler:
     def _record(self, run_id: int, result: PageResult) -> None:
         """Everything one page produced, in one transaction. If storing fails (a record the
         archive refuses), the page's writes are rolled back and it is recorded as failed."""
-        if _file_identity(self.archive.path) != self._db_file:
-            raise ArchiveVanished(f"{self.archive.path}: the archive file was deleted or replaced during "
-                                  "the crawl; stopped (restore it or start a new archive)")
+        self._check_archive()
         if self.recorder is not None:
             # Before the page's transaction: a kill between the two leaves a WARC record the next
             # run writes again (a duplicate), never an archived page missing from the WARC.
@@ -508,7 +521,7 @@ class Crawler:
 
     def _record_capture(self, run_id: int, result: PageResult) -> None:
         report, capture, item = self.report, result.capture, result.item
-        if capture.status in REDIRECT_STATUSES:  # stopped at a redirect: see _claim
+        if capture.status in REDIRECT_STATUSES and capture.headers.get("location"):  # see _claim
             self._record_redirect(run_id, item, capture)
             return
         url = self._page_row(run_id, item, capture.url, result.exchanges)

@@ -61,7 +61,7 @@ def examine(capture: Capture, profile: Profile, html: bool = True) -> Examined:
     else:
         # Teasers that each close with a "Read More" link are an issue or listing page,
         # however much it reads like one article (the parser sees a title, bylines, prose).
-        shown = teasers(root, page_base(root, capture.url), profile)
+        shown = teasers(root, page_base(root, capture.url), profile) if _teaser_links(root, profile) else Teasers()
         if shown.cards and shown.card_words >= CARD_SHARE * article.word_count:
             return Examined("listing", f"{shown.cards} teasers with a link to the full text", links=links)
         return Examined("article", article=article, links=links)
@@ -113,6 +113,11 @@ def teasers(root, base: str, profile: Profile) -> Teasers:
         stack.extend((child, heading) for child in el)
     blocks = {id(card): card for card in cards.values()}.values()
     return Teasers(len(found), len(cards), sum(len(text_of(card).split()) for card in blocks))
+
+
+def _teaser_links(root, profile: Profile) -> bool:
+    """Has the page a link in teaser words at all? (Cheap: most articles have none.)"""
+    return any(profile.teaser_link.match(" ".join(text_of(a).split())) for a in root.iter("a"))
 
 
 def _card_of(link, levels: int = 3):
