@@ -333,7 +333,7 @@ def test_generic_crawl_of_a_site_without_a_sitemap_reports_no_failure(tmp_path):
     report, articles, requested = crawl_mirror(copy, tmp_path, "generic", ["/"])
     assert "/sitemap.xml" in requested
     assert report.failed == 0 and report.failures == []
-    assert [url.rsplit("/", 1)[-1] for url, _ in report.gone_pages] == ["sitemap.xml"]
+    assert "sitemap.xml" in [url.rsplit("/", 1)[-1] for url, _ in report.gone_pages]
     assert articles  # the feed the home page announces still lists them
 
 
