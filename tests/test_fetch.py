@@ -1,12 +1,12 @@
-"""fetch against a real local HTTP server (pytest-httpserver, threaded): politeness, scope, retries,
-validators, size caps and secrets."""
+"""fetch against real local servers (pytest-httpserver, threaded; raw sockets for misbehaving
+peers): politeness, scope, retries, permanent vs transient failures, validators, size caps,
+deadlines and cancel(), robots.txt, credentials in URLs, cookies and secrets."""
 
 from __future__ import annotations
 
 import email.utils
 import gzip
 import logging
-import socket
 import threading
 import time
 from contextlib import contextmanager

@@ -114,7 +114,7 @@ class Report:
     bytes_received: int = 0
     seconds: float = 0.0
     alarms: list[str] = field(default_factory=list)
-    # Why this process stopped with pages still pending ("max_time of 3600 s"); not stored: the
+    # Why this process stopped with pages still pending ("max_time (3600 s)"); not stored: the
     # run stays open and the next crawl resumes it.
     stopped: str = ""
 
