@@ -1,7 +1,8 @@
 """The command line: each command parses options, calls the library, formats the output.
 
 Exit statuses: 0 ok; 1 some inputs were not articles / failed; 2 bad usage or bad input;
-3 the crawl's field coverage fell (the site's markup changed); 75 another crawl holds the archive.
+3 the crawl's field coverage fell (the site's markup changed); 75 another crawl holds the archive;
+124 the crawl stopped at --max-time (the next one resumes it); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -391,6 +392,11 @@ def _progress_bar(quiet: bool):
 @click.option("--concurrency", type=int, help="Worker threads (across hosts).  [default: 4]")
 @click.option("--timeout", type=float, help="Read timeout in seconds.  [default: 30]")
 @click.option("--connect-timeout", type=float, help="Connect timeout in seconds.  [default: 10]")
+@click.option("--page-timeout", type=float,
+              help="Seconds for one attempt's whole answer, headers and body.  [default: 60]")
+@click.option("--max-time", type=float,
+              help="Stop after this many seconds, the rest pending for the next run (exit 124); "
+                   "0 for no limit.  [default: 0]")
 @click.option("--retries", type=int, help="Extra attempts on errors, 429 and 5xx.  [default: 3]")
 @click.option("--backoff", type=float, help="First retry wait in seconds, then doubling.")
 @click.option("--max-backoff", type=float, help="Longest retry wait (Retry-After included).")
@@ -417,7 +423,8 @@ def crawl(urls, db_path, config_path, allow_hosts, log_file, profile_spec, **set
     """Crawl the site (or URL...) into the archive: polite, incremental, resumable.
 
     Exit status 0 ok, 1 some pages failed (retried next run), 2 bad usage, 3 the field
-    coverage fell (the site's markup changed), 75 another crawl holds the archive."""
+    coverage fell (the site's markup changed), 75 another crawl holds the archive, 124 stopped
+    at --max-time (the next crawl resumes), 130 interrupted (the next crawl resumes)."""
     import os
 
     from archiver.archive import Archive
@@ -448,5 +455,9 @@ def crawl(urls, db_path, config_path, allow_hosts, log_file, profile_spec, **set
         from archiver.errors import CoverageAlarm
 
         raise CoverageAlarm(f"field coverage fell: {report.alarms[0]}")  # exit 3
+    stopped = f"stopped at --max-time {config.max_time:g} s; the next crawl resumes the pending pages"
     if report.failed:
-        fail(f"{report.failed} of {report.requests} pages failed; they are retried on the next run", 1)
+        fail(f"{report.failed} of {report.requests} pages failed; they are retried on the next run"
+             + (f" ({stopped})" if report.stopped else ""), 1)
+    if report.stopped:
+        fail(stopped, 124)
