@@ -121,8 +121,10 @@ def datasette_metadata() -> dict:
         tables[name]["label_column"] = column
     # Newest first. (Datasette's table search filters without ranking, so this order holds
     # for search results too; ranked search is `archiver search` or the SQL in the docs.)
+    # (Facets of version-1 columns only: a facet on a column the file lacks breaks the page, and
+    # Datasette may be pointed at an archive no writing command has upgraded yet.)
     tables["articles"].update(sort_desc="published",
-                              facets=["newsletter_id", "article_type", "study_type", "citation_journal"])
+                              facets=["newsletter_id", "study_type", "citation_journal"])
     # A view has no FTS index of its own; point Datasette's search box at the articles index.
     tables["articles_flat"].update(fts_table="articles_fts", fts_pk="id", sort_desc="published")
     tables["capture_bodies"]["hidden"] = True  # compressed bytes: nothing to browse

@@ -428,20 +428,19 @@ class Writer:
         the record has one); else, with neither URL nor date, by newsletter and title."""
         url, date = values["url"], values["date"]
         if url:
-            row = self.db.execute("SELECT id FROM issues WHERE url = ?", [url]).fetchone()
-            if row:
-                return row[0]
-        if date:
+            row = self.db.execute(
+                "SELECT id, 0 FROM issues WHERE url = :url UNION ALL "
+                "SELECT id, 1 FROM issues WHERE newsletter_id IS :newsletter AND date = :date "
+                "AND +url IS NULL ORDER BY 2, 1 LIMIT 1",  # (+: by the date index)
+                {"url": url, "date": date, "newsletter": newsletter_id}).fetchone()
+        elif date:
             row = self.db.execute(
                 "SELECT id FROM issues WHERE newsletter_id IS ? AND date = ? "
-                + ("AND url IS NULL " if url else "") + "ORDER BY url IS NULL, id LIMIT 1",
-                [newsletter_id, date]).fetchone()
-        elif not url:
+                "ORDER BY url IS NULL, id LIMIT 1", [newsletter_id, date]).fetchone()
+        else:
             row = self.db.execute(
                 "SELECT id FROM issues WHERE newsletter_id IS ? AND date IS NULL AND url IS NULL "
                 "AND title IS ? ORDER BY id LIMIT 1", [newsletter_id, values["title"]]).fetchone()
-        else:
-            row = None
         return row[0] if row else None
 
     def _fill_issue(self, issue_id: int, issue: dict, newsletter_id: int | None) -> None:
@@ -465,12 +464,16 @@ class Writer:
             self.contents[issue_id] = [{"title": title, "url": url} for title, url in self.db.execute(
                 "SELECT title, url FROM issue_articles WHERE issue_id = ? ORDER BY position",
                 [issue_id])]
-        if contents_rank(entries) <= contents_rank(self.contents[issue_id]):
-            return
-        if self.contents[issue_id]:
+        stored = self.contents[issue_id]
+        if entries == stored or contents_rank(entries) <= contents_rank(stored):
+            return  # (the same copy as each sibling shows is the common case: no ranking needed)
+        if stored:
             self.db.execute("DELETE FROM issue_articles WHERE issue_id = ?", [issue_id])
+        # Entries that name an archived article's canonical URL are linked at once; the others
+        # by path when the transaction finishes (links.py).
         self.db.conn.executemany(
-            "INSERT INTO issue_articles (issue_id, position, title, url) VALUES (?, ?, ?, ?)",
+            "INSERT INTO issue_articles (issue_id, position, title, url, article_id) "
+            "VALUES (?, ?, ?, ?, (SELECT id FROM articles WHERE canonical_url = ?4))",
             [(issue_id, position, e["title"], e["url"]) for position, e in enumerate(entries)])
         self.contents[issue_id] = entries
         self.touched.add(issue_id)
