@@ -409,3 +409,42 @@ def test_fast_record_conversion_matches_the_dataclass_json():
     for article in (make_article(4), make_article(5, issue=None, citation=None, authors=[])):
         assert normalised(article) == article.to_dict()
         assert list(normalised(article)) == list(article.to_dict())
+
+
+# -- the fields of schema version 2 --------------------------------------------------------------
+
+@pytest.mark.parametrize("change, field", [
+    ({"article_type": "Expert Q&A (revised)"}, "article_type"),
+    ({"authors": [Author("Ana Writer1", ["MD"], "Another Institute"), Author("Bo Editor", ["PhD", "LCSW"])]},
+     "authors"),
+    ({"issue": dataclasses.replace(make_issue(1), volume="99")}, "issue"),
+    ({"issue": dataclasses.replace(make_issue(1), number="2")}, "issue"),
+])
+def test_the_new_fields_are_compared_for_changed(archive, change, field):
+    archive.store(make_article(1))
+    changed = make_article(1, **change)
+    assert archive.store(changed) == "changed"
+    (fields,) = [json.loads(r) for (r,) in archive.db.execute("SELECT changed_fields FROM article_versions")]
+    assert fields == [field]
+    assert archive.get_article(changed.canonical_url) == changed
+
+
+def test_the_new_fields_are_stored_where_analysts_look(archive):
+    archive.store(make_article(1))
+    row = archive.db.execute(
+        "SELECT articles.article_type, affiliations_text, issue_volume, issue_number, affiliations "
+        "FROM articles JOIN articles_flat USING (id)").fetchone()
+    assert row == ("Expert Q&A", "Sleep Institute 1", "11", "1", "Sleep Institute 1")
+    assert archive.db.execute("SELECT affiliation FROM article_authors ORDER BY position").fetchall() == [
+        ("Sleep Institute 1",), (None,)]
+    # authors.affiliation keeps the latest printed; a page without one does not erase it.
+    archive.store(make_article(4))  # Ana Writer1 again, "Sleep Institute 1"
+    archive.store(make_article(7, authors=[Author("Ana Writer1", ["MD"])]))
+    assert archive.db.execute("SELECT affiliation FROM authors WHERE name = 'Ana Writer1'").fetchone() == (
+        "Sleep Institute 1",)
+
+
+def test_affiliations_are_searchable(archive):
+    archive.load([make_article(1), make_article(2, authors=[Author("Cy Other", [], "Harbor University")])])
+    assert [hit["id"] for hit in archive.search("harbor")] == [2]
+    assert [hit["id"] for hit in archive.search("affiliations_text:institute")] == [1]

@@ -381,8 +381,8 @@ class Writer:
     # -- issues ------------------------------------------------------------------------------
 
     def store_issue(self, issue: Issue, newsletter: str | None, capture_id: int | None) -> int:
-        """An issue page's own record: its values replace what articles said of the issue; its
-        contents are kept if they are the most complete seen."""
+        """An issue page's own record: the values it has replace what was known of the issue;
+        its contents are kept if they are the most complete seen."""
         values = {name: getattr(issue, name) for name in ISSUE_FIELDS}
         if not values["url"] and not values["date"]:
             raise ArchiverError(f"issue {issue.title!r} has neither url nor date: nothing to "
@@ -405,8 +405,8 @@ class Writer:
         return issue_id
 
     def _issue_id(self, issue: dict | None, newsletter_id: int | None) -> int | None:
-        """The issue an article names: found as in `_find_issue`, or created; the article
-        fills in only what the issue row lacks (an issue page's own values stand)."""
+        """The issue an article names: found as in `_find_issue` (and updated with what the
+        article says of it), or created."""
         if not issue:
             return None
         values = {name: issue[name] for name in ISSUE_FIELDS}
@@ -444,16 +444,18 @@ class Writer:
         return row[0] if row else None
 
     def _fill_issue(self, issue_id: int, issue: dict, newsletter_id: int | None) -> None:
+        """What the article says of its issue replaces what was known, value by value: a page
+        that lacks a value (most article pages show no issue title) keeps the one known."""
         key = ("filled", issue_id, newsletter_id, *(issue[name] for name in ISSUE_FIELDS))
         if key in self.ids:
             return
         self.ids[key] = issue_id
         self.db.execute(
-            "UPDATE issues SET newsletter_id = coalesce(newsletter_id, :newsletter_id), "
-            + ", ".join(f"{name} = coalesce({name}, :{name})" for name in ISSUE_FIELDS)
+            "UPDATE issues SET newsletter_id = coalesce(:newsletter_id, newsletter_id), "
+            + ", ".join(f"{name} = coalesce(:{name}, {name})" for name in ISSUE_FIELDS)
             + " WHERE id = :id AND (" + " OR ".join(
-                f"({name} IS NULL AND :{name} IS NOT NULL)" for name in (*ISSUE_FIELDS, "newsletter_id"))
-            + ") AND (:url IS NULL OR NOT EXISTS (SELECT 1 FROM issues WHERE url = :url))",
+                f"(:{name} IS NOT NULL AND {name} IS NOT :{name})" for name in (*ISSUE_FIELDS, "newsletter_id"))
+            + ") AND (:url IS NULL OR NOT EXISTS (SELECT 1 FROM issues WHERE url = :url AND id != :id))",
             {"newsletter_id": newsletter_id, **{name: issue[name] for name in ISSUE_FIELDS},
              "id": issue_id})
 
