@@ -21,7 +21,7 @@ import pytest
 from archiver.archive import Archive
 from archiver.config import CrawlConfig
 from archiver.crawl import crawl, crawl_lock
-from archiver.demo import Page, SiteServer
+from archiver.mirror import Page, SiteServer
 from archiver.errors import ArchiverError
 
 CLI = [sys.executable, "-c", "from archiver.cli import main; main()"]

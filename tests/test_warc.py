@@ -15,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver.archive import Archive
 from archiver.config import CrawlConfig
 from archiver.crawl import crawl
-from archiver.demo import Page, SiteServer
+from archiver.mirror import Page, SiteServer
 from archiver.fetch import Exchange
 from archiver.warc import WarcRecorder, crawl_info
 
