@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ARCHIVER := $(VENV)/bin/archiver
 
-.PHONY: install test golden bench demo reliability clean
+.PHONY: install test golden bench demo browse reliability clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,16 @@ bench: $(VENV)/.bench-installed
 
 demo: install
 	$(PY) -m archiver.demo
+
+$(VENV)/.datasette-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[datasette]"
+	touch $@
+
+# Datasette on the demo archive (made first if missing), on loopback only.
+BROWSE_PORT ?= 8001
+browse: $(VENV)/.datasette-installed
+	test -f data/archive.db || $(PY) -m archiver.demo
+	$(VENV)/bin/datasette data/archive.db -m datasette-metadata.json -h 127.0.0.1 -p $(BROWSE_PORT)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -123,7 +123,8 @@ class RowBuilder:
             issue = record["issue"]
             known = self.counts["issues"]
             issue_id = self.ident(tables, "issues", issue["url"],
-                                  lambda i: (i, newsletter, issue["date"], issue["title"], issue["url"]))
+                                  lambda i: (i, newsletter, issue["date"], issue["title"], issue["url"],
+                                             issue["volume"], issue["number"], None))
             if issue_id > known:  # first article of its issue: write the contents
                 tables["issue_articles"].extend(
                     (issue_id, position, entry["title"], entry["url"], None)
@@ -136,11 +137,11 @@ class RowBuilder:
                 c["text"], c["authors"], c["journal"], c["year"], c["volume"], c["issue"],
                 c["pages"], c["doi"], c["pmid"], "; ".join(a["name"] for a in record["authors"]),
                 "; ".join(record["keywords"]), "[]", record["parser_version"],
-                content_sha256(record), now, now, now, None))
+                content_sha256(record), now, now, now, None, record["article_type"], None))
             for position, author in enumerate(record["authors"]):
                 author_id = self.ident(tables, "authors", author["name"],
-                                       lambda i: (i, author["name"], '["MD"]'))
-                tables["article_authors"].append((number, position, author_id, '["MD"]'))
+                                       lambda i: (i, author["name"], '["MD"]', None))
+                tables["article_authors"].append((number, position, author_id, '["MD"]', None))
             for position, keyword in enumerate(record["keywords"]):
                 keyword_id = self.ident(tables, "keywords", keyword, lambda i: (i, keyword))
                 tables["article_keywords"].append((number, position, keyword_id))

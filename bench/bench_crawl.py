@@ -6,7 +6,8 @@
 2. politeness: delay d on 3 hosts at once -> per-host rate vs 1/d, and the smallest gap seen
 3. incremental: re-crawl of an unchanged 500-page site -> bytes vs the first crawl
 4. memory: peak RSS of a 10k-page crawl (in a child process)
-5. discovery: requests per complete crawl of each mirror (tests/fixtures/site and mirrors/*)
+5. cookies: the cost of one request with 0, 10k and 100k cookies of other sites in the cookies file
+6. discovery: requests per complete crawl of each mirror (tests/fixtures/site and mirrors/*)
    with the default profile, against the fewest possible (start page, listings, issue pages,
    feeds and sitemaps, articles), and pages downloaded more than once
 
@@ -261,6 +262,33 @@ def bench_discovery(tmp: Path, delay: float = 0.01) -> bool:
     return ok
 
 
+def bench_cookies(tmp: Path, requests: int = 200) -> bool:
+    """A browser's whole cookies.txt: only the crawled hosts' cookies may cost anything per request."""
+    from archiver.fetch import Fetcher, Scope
+
+    costs = {}
+    with SiteServer({"/robots.txt": ROBOTS, "/p": Page(b"ok")}) as server:
+        for others in (0, 10_000, 100_000):
+            path = tmp / f"cookies-{others}.txt"
+            lines = ["# Netscape HTTP Cookie File", "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tv"]
+            lines += [f".site{n}.example.org\tTRUE\t/\tFALSE\t0\tc{n}\tv{n}" for n in range(others)]
+            path.write_text("\n".join(lines) + "\n")
+            started = time.perf_counter()
+            fetcher = Fetcher(CrawlConfig(delay=0, cookies=str(path)), Scope.for_urls([server.url("/")]))
+            load = time.perf_counter() - started
+            fetcher.fetch(server.url("/p"))  # robots.txt, and a connection in the pool
+            started = time.perf_counter()
+            for _ in range(requests):
+                fetcher.fetch(server.url("/p"))
+            costs[others] = (time.perf_counter() - started) / requests
+            fetcher.close()
+            print(f"  {others:>7,} other sites' cookies: {costs[others] * 1000:6.2f} ms per request "
+                  f"(loading the file: {load * 1000:5.0f} ms)")
+    ok = costs[100_000] <= 2 * costs[0]
+    print(f"  100k / none: {costs[100_000] / costs[0]:4.2f}x (target <= 2x) {verdict(ok)}")
+    return ok
+
+
 def main() -> bool:
     print("bench_crawl: the crawler against local servers (loopback only)")
     results = []
@@ -275,7 +303,9 @@ def main() -> bool:
         results.append(bench_recrawl(tmp))
         print("4. memory: a 10k-page crawl")
         results.append(bench_memory(tmp))
-        print("5. discovery: complete crawls of the three mirrors, default profile")
+        print("5. cookies: one request, with other sites' cookies in the cookies file")
+        results.append(bench_cookies(tmp))
+        print("6. discovery: complete crawls of the three mirrors, default profile")
         results.append(bench_discovery(tmp))
     print(f"bench_crawl: {sum(results)}/{len(results)} targets met")
     return all(results)

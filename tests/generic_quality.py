@@ -1,12 +1,24 @@
-"""Scoring a body against an invented page's truth (`tests/fixtures/generic/<name>.truth.json`):
-the article's own lines found (recall), the share of the body that is the article's own or
-optional text such as captions (precision), and chrome strings that leaked in.
+r"""Scoring the generic extractor's bodies, two ways.
 
-Used by tests/test_generic.py and bench/quality_generic.py."""
+- Against an invented page's truth (`tests/fixtures/generic/<name>.truth.json`): the article's
+  own lines found (recall), the share of the body that is the article's own or optional text
+  such as captions (precision), and chrome strings that leaked in.
+- The public article-extraction benchmark's way (its README and evaluate.py): each text cut
+  into shingles of 4 \w+ tokens; per page, precision and recall over shingle counts; each
+  averaged over the pages where it is defined; F1 of the two averages. The whole benchmark runs
+  in `make bench` (bench/bench_generic.py), a fixed sample of it in tests/test_generic.py.
+
+Used by tests/test_generic.py, bench/quality_generic.py and bench/bench_generic.py."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "generic"
@@ -37,3 +49,123 @@ def score(body: str | None, truth: dict) -> dict:
             "missing": [line for line in own_lines if line not in found],
             "junk": [line for line in lines if squash(line) not in allowed],
             "chrome": [c for c in truth.get("chrome", []) if squash(c) in whole]}
+
+
+# ------------------------------------------------------------------ the article-extraction benchmark
+
+# Where `make bench` looks for the whole benchmark (scrapinghub/article-extraction-benchmark:
+# html/<id>.html.gz and ground-truth.json); tests/fixtures/aeb-sample holds a fixed sample of it.
+BENCHMARK = Path(os.environ.get(
+    "AEB_BENCHMARK", Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "aeb"))
+# Which benchmark pages make the fixed sample, and why (ids only: the pages are the sites' own
+# text, read from the benchmark's folder, never copied into this repository).
+SAMPLE = Path(__file__).resolve().parent / "fixtures" / "aeb-sample.json"
+# A page counts as worse than trafilatura when its F1 is lower by more than this: a sentence of
+# a long article. Smaller differences are where the two cut a caption or a dateline.
+WORSE_BY = 0.01
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str | None, size: int = 4) -> Counter:
+    """The benchmark's unit: every run of `size` consecutive \\w+ tokens, counted."""
+    tokens = _WORD.findall(text or "")
+    return Counter(tuple(tokens[i:i + size]) for i in range(max(1, len(tokens) - size + 1))) \
+        if tokens else Counter()
+
+
+def precision_recall(prediction: str | None, truth: str) -> tuple[float | None, float | None]:
+    """The benchmark's per-page precision and recall over shingle counts: 1.0 each when the
+    shingles match exactly; None when undefined (no shingle predicted, or none to find), and
+    such pages are left out of that average, as the benchmark's evaluate.py does."""
+    predicted, wanted = shingles(prediction), shingles(truth)
+    common = sum((predicted & wanted).values())
+    if predicted == wanted:
+        return 1.0, 1.0
+    n_predicted, n_wanted = sum(predicted.values()), sum(wanted.values())
+    return (common / n_predicted if n_predicted else None,
+            common / n_wanted if n_wanted else None)
+
+
+def f1(precision: float | None, recall: float | None) -> float:
+    precision, recall = precision or 0.0, recall or 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def _mean(values) -> float:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else 0.0
+
+
+@dataclass
+class Run:
+    """One extractor over the benchmark: per page (precision, recall), refusals, time."""
+
+    name: str
+    scores: dict = field(default_factory=dict)  # page id -> (precision, recall)
+    refused: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def precision(self) -> float:
+        return _mean(p for p, _ in self.scores.values())
+
+    @property
+    def recall(self) -> float:
+        return _mean(r for _, r in self.scores.values())
+
+    @property
+    def f1(self) -> float:
+        """F1 of the averaged precision and recall, as the benchmark computes it."""
+        return f1(self.precision, self.recall)
+
+    def page_f1(self, page: str) -> float:
+        return f1(*self.scores[page])
+
+
+def benchmark_pages(folder: Path, only: set[str] | None = None) -> list[tuple[str, bytes, dict]]:
+    """(id, page bytes, {"articleBody", "url"}) of every page of a benchmark folder (or of the
+    pages `only` names)."""
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    return [(page, gzip.decompress((folder / "html" / f"{page}.html.gz").read_bytes()), truth[page])
+            for page in sorted(truth) if only is None or page in only]
+
+
+def sample_pages() -> list[tuple[str, bytes, dict]]:
+    return benchmark_pages(BENCHMARK, {e["id"] for e in json.loads(SAMPLE.read_text(encoding="utf-8"))})
+
+
+def generic_body(html: bytes, url: str) -> str | None:
+    """The body `--profile generic` gives the page; None when it refuses it."""
+    from archiver.errors import NotAnArticle
+    from archiver.parse import parse_article
+
+    try:
+        return parse_article(html, url=url, profile="generic").body
+    except NotAnArticle:
+        return None
+
+
+def trafilatura_body(html: bytes, url: str) -> str | None:
+    """What plain trafilatura extracts, with its defaults (comments included)."""
+    import trafilatura
+
+    return trafilatura.extract(html, url=url) or None
+
+
+def side_by_side(pages) -> tuple[Run, Run]:
+    """The generic extractor and plain trafilatura, page by page in turns (so a busy machine
+    slows both alike)."""
+    runs = (Run("archiver --profile generic"), Run("trafilatura extract, defaults"))
+    for page, html, truth in pages:
+        for run, extract in zip(runs, (generic_body, trafilatura_body)):
+            start = time.perf_counter()
+            body = extract(html, truth["url"])
+            run.seconds += time.perf_counter() - start
+            if body is None:
+                run.refused.append(page)
+            run.scores[page] = precision_recall(body, truth["articleBody"])
+    return runs
+
+
+def worse_pages(ours: Run, theirs: Run, by: float = WORSE_BY) -> list[str]:
+    return [page for page in ours.scores if ours.page_f1(page) < theirs.page_f1(page) - by]

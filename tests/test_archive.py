@@ -17,7 +17,7 @@ SITE = "https://www.thecarlatreport.com"
 def make_issue(k: int) -> Issue:
     """Issue k lists articles k, k + 4 and k + 8 (as every article page of that issue shows)."""
     return Issue(date=f"201{k}-0{k + 1}-01", title=f"Issue {k}", url=f"{SITE}/newsletter-issue/tcprv{k}n1",
-                 articles=[IssueArticle(f"Does drug {m} help sleep?", f"{SITE}/articles/{m}-study-{m}")
+                 volume=str(10 + k), number="1", articles=[IssueArticle(f"Does drug {m} help sleep?", f"{SITE}/articles/{m}-study-{m}")
                            for m in (k, k + 4, k + 8)])
 
 
@@ -28,11 +28,13 @@ def make_article(n: int = 1, **changes) -> Article:
         canonical_url=f"{SITE}/articles/{n}-study-{n}",
         article_id=n,
         title=f"Does drug {n} help sleep?",
-        authors=[Author(f"Ana Writer{n % 3}", ["MD"]), Author("Bo Editor", ["PhD", "LCSW"])],
+        authors=[Author(f"Ana Writer{n % 3}", ["MD"], f"Sleep Institute {n % 3}"),
+                 Author("Bo Editor", ["PhD", "LCSW"])],
         published=f"20{10 + n % 10:02d}-0{1 + n % 9}-15",
         issue=make_issue(n % 4),
         newsletter=["The Carlat Psychiatry Report", "The Carlat Child Psychiatry Report"][n % 2],
         category="Research Update",
+        article_type=["Research Update", "Expert Q&A"][n % 2],
         disclosure=f"Dr. Writer{n % 3} has no relevant financial interests.",
         citation=Citation(text=f"Roe A et al, J Sleep Res 2018;{n}:1-9", authors="Roe A et al",
                           journal=["J Sleep Res", "Am J Psychiatry"][n % 2], year=2015 + n % 5,
@@ -250,9 +252,20 @@ def test_article_without_canonical_url_is_keyed_by_its_url(archive):
     assert archive.store(article) == "unchanged"
 
 
-def test_article_without_any_url_is_an_error(archive):
-    with pytest.raises(ArchiverError, match="neither canonical_url nor url"):
-        archive.store(make_article(3, canonical_url=None, url=None))
+def test_article_without_any_url_is_keyed_by_the_hash_of_its_content(archive):
+    # A saved page without a canonical link, parsed without --url.
+    article = make_article(3, canonical_url=None, url=None)
+    assert archive.store(article) == "new"
+    key = archive.db.execute("SELECT canonical_url FROM articles").fetchone()[0]
+    assert key.startswith("urn:sha256:") and len(key) == len("urn:sha256:") + 64
+    assert archive.store(article) == "unchanged"
+    assert archive.load([article]) == {"unchanged": 1}
+    assert archive.get_article(key) == dataclasses.replace(article, canonical_url=key)
+    # Its exported record (canonical_url = the key) loads back onto the same row.
+    assert archive.store(archive.get_article(key)) == "unchanged"
+    # Another text is another record.
+    assert archive.store(dataclasses.replace(article, body="Other words.")) == "new"
+    assert archive.db["articles"].count == 2
 
 
 def test_loading_twice_changes_nothing(archive):
@@ -355,8 +368,9 @@ def test_fts_follows_inserts_and_changes(archive):
 
 
 def test_a_failing_store_inside_load_leaves_nothing_behind(archive):
-    articles = [make_article(1), make_article(2), make_article(3, canonical_url=None, url=None)]
-    with pytest.raises(ArchiverError):
+    # An Article that skipped validation (see validate.py): SQLite cannot bind a list.
+    articles = [make_article(1), make_article(2), make_article(3, title=["not", "a", "string"])]
+    with pytest.raises(sqlite3.Error):
         archive.load(articles)
     assert archive.db["articles"].count == 0
 
@@ -395,3 +409,42 @@ def test_fast_record_conversion_matches_the_dataclass_json():
     for article in (make_article(4), make_article(5, issue=None, citation=None, authors=[])):
         assert normalised(article) == article.to_dict()
         assert list(normalised(article)) == list(article.to_dict())
+
+
+# -- the fields of schema version 2 --------------------------------------------------------------
+
+@pytest.mark.parametrize("change, field", [
+    ({"article_type": "Expert Q&A (revised)"}, "article_type"),
+    ({"authors": [Author("Ana Writer1", ["MD"], "Another Institute"), Author("Bo Editor", ["PhD", "LCSW"])]},
+     "authors"),
+    ({"issue": dataclasses.replace(make_issue(1), volume="99")}, "issue"),
+    ({"issue": dataclasses.replace(make_issue(1), number="2")}, "issue"),
+])
+def test_the_new_fields_are_compared_for_changed(archive, change, field):
+    archive.store(make_article(1))
+    changed = make_article(1, **change)
+    assert archive.store(changed) == "changed"
+    (fields,) = [json.loads(r) for (r,) in archive.db.execute("SELECT changed_fields FROM article_versions")]
+    assert fields == [field]
+    assert archive.get_article(changed.canonical_url) == changed
+
+
+def test_the_new_fields_are_stored_where_analysts_look(archive):
+    archive.store(make_article(1))
+    row = archive.db.execute(
+        "SELECT articles.article_type, affiliations_text, issue_volume, issue_number, affiliations "
+        "FROM articles JOIN articles_flat USING (id)").fetchone()
+    assert row == ("Expert Q&A", "Sleep Institute 1", "11", "1", "Sleep Institute 1")
+    assert archive.db.execute("SELECT affiliation FROM article_authors ORDER BY position").fetchall() == [
+        ("Sleep Institute 1",), (None,)]
+    # authors.affiliation keeps the latest printed; a page without one does not erase it.
+    archive.store(make_article(4))  # Ana Writer1 again, "Sleep Institute 1"
+    archive.store(make_article(7, authors=[Author("Ana Writer1", ["MD"])]))
+    assert archive.db.execute("SELECT affiliation FROM authors WHERE name = 'Ana Writer1'").fetchone() == (
+        "Sleep Institute 1",)
+
+
+def test_affiliations_are_searchable(archive):
+    archive.load([make_article(1), make_article(2, authors=[Author("Cy Other", [], "Harbor University")])])
+    assert [hit["id"] for hit in archive.search("harbor")] == [2]
+    assert [hit["id"] for hit in archive.search("affiliations_text:institute")] == [1]

@@ -86,7 +86,7 @@ def run(*args):
 
 def test_cli_load_reports_bad_lines_loads_the_rest_and_exits_1(tmp_path):
     source = tmp_path / "records.jsonl"
-    lines = [make_article(1).to_json(), "{broken", make_article(2).to_json(), '{"title": "no url"}',
+    lines = [make_article(1).to_json(), "{broken", make_article(2).to_json(), '{"title": ["a list"]}',
              "", make_article(1).to_json()]
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     db = tmp_path / "new" / "archive.db"
@@ -155,8 +155,47 @@ def test_cli_export_round_trip_through_files(populated, tmp_path):
 
 def test_cli_stats(populated):
     result = run("stats", "--db", populated)
-    assert result.exit_code == 0 and "articles: 25" in result.output
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == f"archive {populated}, schema version 2"
+    assert "  articles        25 (5 paywalled), published 2010-02-15 .. 2019-02-15" in lines
+    assert "  versions        1 earlier versions of changed articles" in lines
     assert json.loads(run("stats", "--json", "--db", populated).output)["counts"]["articles"] == 25
+
+
+def test_cli_stats_of_an_empty_archive_says_so_and_sizes_read_like_sizes(tmp_path):
+    db = tmp_path / "empty.db"
+    Archive(db).close()
+    result = run("stats", "--db", db)
+    assert result.exit_code == 0
+    assert "  articles        no articles yet" in result.output
+    assert "None" not in result.output
+    with Archive(db) as archive:
+        archive.add_capture(Capture("https://x/a", 200, {}, bytes(range(256)) * 5000, "2026-01-02T00:00:00Z"))
+    result = run("stats", "--db", db)
+    assert "  capture bodies  1 distinct: 1.3 MB raw, " in result.output
+    assert "  captures        1, fetched 2026-01-02T00:00:00Z\n" in result.output
+
+
+@pytest.mark.parametrize("count, text", [(0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (1000, "1.0 kB"),
+                                         (1_234_567, "1.2 MB"), (999_960, "1.0 MB"), (5 * 10**12, "5.0 TB")])
+def test_human_sizes(count, text):
+    from archiver.archive.report import human_size
+
+    assert human_size(count) == text
+
+
+def test_csv_export_with_a_byte_order_mark_for_spreadsheets(populated, tmp_path):
+    out = tmp_path / "excel.csv"
+    assert run("export", "--format", "csv", "--bom", "--output", out, "--db", populated).exit_code == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfid,canonical_url,") and raw.count(b"\xef\xbb\xbf") == 1
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 25 and "Café naïve" in rows[0]["body"]
+    plain = run("export", "--format", "csv", "--db", populated)
+    assert not plain.stdout.startswith("\ufeff")
+    refused = run("export", "--bom", "--db", populated)  # JSON Lines has no byte order mark
+    assert refused.exit_code == 2 and "--bom is for --format csv" in refused.output
 
 
 def test_cli_parse_output_loads_into_the_archive(tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from archiver import __version__
 from archiver.config import KEYS, CrawlConfig, load_config
 from archiver.errors import ArchiverError
 
@@ -16,7 +17,9 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "archiver.toml.example"
 def test_defaults_are_polite_for_the_real_site():
     config = CrawlConfig()
     assert config.delay == 1.0
-    assert "archiver" in config.user_agent and "@" in config.user_agent
+    # The project by name and version, and no made-up contact: the operator adds theirs.
+    assert config.user_agent.startswith(f"archiver/{__version__} ")
+    assert not any(fake in config.user_agent for fake in ("example.org", "your-org", "@"))
     assert config.warc_dir == "data/warc" and config.warc
     assert config.retries > 0 and config.timeout > 0
 

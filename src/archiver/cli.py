@@ -2,7 +2,8 @@
 
 Exit statuses: 0 ok; 1 some inputs were not articles / failed; 2 bad usage or bad input;
 3 the crawl's field coverage fell (the site's markup changed); 74 the archive file vanished during
-a crawl; 75 another crawl holds the archive.
+a crawl; 75 another crawl holds the archive; 124 the crawl stopped at --max-time (the next one
+resumes it); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -175,69 +176,69 @@ def profiles_command():
 
 # -- archive commands: load, reparse, search, export, stats (owner: ARCHIVE helper) ----------
 
-def _open_archive(db_path: str, create: bool = False):
+def _open_archive(db_path: str, create: bool = False, read_only: bool = False):
+    """load creates and upgrades the archive; reparse upgrades it; search, export and stats
+    only read it (read-only, as it is: a file that is not an archive is left untouched)."""
     from archiver.archive import Archive
 
-    return Archive(db_path, create=create)
-
-
-def _records_from(lines, source: str, bad: list):
-    """Articles from JSON Lines; a bad line is reported on stderr and skipped."""
-    import json
-
-    from archiver.archive import article_key
-    from archiver.record import Article
-
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            article = Article.from_dict(json.loads(line))
-            article_key(article)
-        except (ValueError, TypeError, KeyError, AttributeError, ArchiverError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            click.echo(f"error: {source}:{number}: {reason}", err=True)
-            bad.append(number)
-            continue
-        yield article
+    return Archive(db_path, create=create, read_only=read_only)
 
 
 @main.command()
-@click.argument("jsonl", type=click.File("r", encoding="utf-8"))
+@click.argument("jsonl", type=click.File("rb"))
 @db_option
 @one_line_errors
 def load(jsonl, db_path):
     """Load article records (JSON Lines, as printed by `archiver parse`) into the archive.
 
-    Exit 1 if some lines were not valid records (the others are loaded).
+    Each bad line is reported (`error: FILE:LINE: reason`) and skipped, the good ones are
+    loaded, all in one transaction: Ctrl-C (exit 130) leaves the archive as it was. A record
+    without any URL is archived under the hash of its content. Exit 1 if some lines were bad.
     """
-    bad: list[int] = []
-    with _open_archive(db_path, create=True) as archive:
-        outcomes = archive.load(_records_from(jsonl, jsonl.name, bad))
+    from archiver.archive import RecordLines
+
+    source = getattr(jsonl, "name", "-")
+    source = "<stdin>" if source in ("-", "<stdin>") else source
+    records = RecordLines(jsonl, lambda number, reason: click.echo(
+        f"error: {source}:{number}: {reason}", err=True))
+    try:
+        with _open_archive(db_path, create=True) as archive:
+            outcomes = archive.load(records)
+    except KeyboardInterrupt:
+        fail("interrupted: nothing was loaded, the archive is as it was", 130)
     summary = ", ".join(f"{outcomes[k]} {k}" for k in ("new", "changed", "unchanged"))
-    click.echo(f"loaded {sum(outcomes.values())} records: {summary}; {len(bad)} bad lines")
-    if bad:
+    click.echo(f"loaded {sum(outcomes.values())} records: {summary}; {records.bad} bad lines")
+    if records.bad:
         sys.exit(1)
 
 
 @main.command()
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Parser processes.")
+@click.option("--profile", "profile_spec", metavar="NAME|FILE.toml",
+              help="Read every page with this site profile.  [default: the one recorded with "
+                   "each page, else the one claiming its host]")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @db_option
 @one_line_errors
-def reparse(workers, as_json, db_path):
-    """Re-run the current parser on every stored article capture and update what changed.
+def reparse(workers, profile_spec, as_json, db_path):
+    """Re-run the current parser on every stored page and update what changed.
 
-    Exit 1 if the parser crashed on some captures.
+    Pages that are not articles (listings, issue pages) are counted, not failures.
+    Exit 1 if the parser failed on some pages.
     """
     import json
 
     from tqdm import tqdm
 
+    profile = None
+    if profile_spec:  # a bad profile is bad usage: refused before the archive is opened
+        from archiver.profile import get_profile
+
+        profile = get_profile(profile_spec)
     with _open_archive(db_path) as archive, tqdm(
             desc="reparse", unit="page", disable=not sys.stderr.isatty(), leave=False) as bar:
-        result = archive.reparse(workers=workers, progress=bar.update)
+        result = archive.reparse(workers=workers, progress=bar.update, profile=profile)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -267,7 +268,12 @@ def search(query, author, keyword, newsletter, study_type, since, until, limit, 
     """Full-text search (FTS5 syntax: words, "phrases", AND/OR/NOT, prefix*), best match first."""
     import json
 
-    with _open_archive(db_path) as archive:
+    from archiver.archive import check_date
+
+    for name, value in (("since", since), ("until", until)):
+        if value:  # refused before the archive is opened
+            check_date(value, f"--{name}")
+    with _open_archive(db_path, read_only=True) as archive:
         results = archive.search(query, author=author, keyword=keyword, newsletter=newsletter,
                                  study_type=study_type, since=since, until=until, limit=limit)
     if as_json:
@@ -291,21 +297,26 @@ def search(query, author, keyword, newsletter, study_type, since, until, limit, 
               help="File to write (default: standard output); written beside itself and renamed "
                    "into place when complete.")
 @click.option("--force", is_flag=True, help="Replace --output if it exists.")
+@click.option("--bom", is_flag=True,
+              help="Start the CSV with a UTF-8 byte order mark (for spreadsheet programs that "
+                   "otherwise misread accents).")
 @db_option
 @one_line_errors
-def export(fmt, output, force, db_path):
+def export(fmt, output, force, bom, db_path):
     """Export every article: jsonl (loads back with `archiver load`) or csv (articles_flat).
 
     The archive's own files are never an output, and an existing file is replaced only with
     --force."""
+    from archiver.archive.report import check_format
     from archiver.outputs import archive_files, check_output
 
+    check_format(fmt, bom)
     to_stdout = output == "-"
     if not to_stdout:  # refused before the archive is even opened
         check_output(output, protect=archive_files(db_path), force=force)
     try:
-        with _open_archive(db_path) as archive:
-            count = archive.export(fmt, sys.stdout if to_stdout else output, force=force)
+        with _open_archive(db_path, read_only=True) as archive:
+            count = archive.export(fmt, sys.stdout if to_stdout else output, force=force, bom=bom)
     except BrokenPipeError:  # `archiver export | head`: the reader has all it wanted
         sys.stderr.close()
         sys.exit(0)
@@ -320,22 +331,14 @@ def stats(as_json, db_path):
     """Counts, date ranges and sizes of the archive."""
     import json
 
-    with _open_archive(db_path) as archive:
+    from archiver.archive.report import format_stats
+
+    with _open_archive(db_path, read_only=True) as archive:
         figures = archive.stats()
     if as_json:
         click.echo(json.dumps(figures, indent=2))
-        return
-    click.echo(f"schema version: {figures['schema_version']}")
-    for table, count in figures["counts"].items():
-        click.echo(f"{table}: {count}")
-    click.echo(f"paywalled articles: {figures['paywalled_articles']}")
-    published, fetched = figures["published"], figures["fetched"]
-    click.echo(f"published: {published['first']} .. {published['last']}")
-    click.echo(f"fetched: {fetched['first']} .. {fetched['last']}")
-    sizes = figures["capture_bytes"]
-    click.echo(f"capture bytes: {sizes['raw']} raw, {sizes['stored']} stored")
-    for name, count in figures["articles_per_newsletter"].items():
-        click.echo(f"  {name}: {count} articles")
+    else:
+        click.echo(format_stats(figures, db_path))
 
 
 # -- crawl (owner: CRAWLER helper) ----------------------------------------------------------------
@@ -392,6 +395,11 @@ def _progress_bar(quiet: bool):
 @click.option("--concurrency", type=int, help="Worker threads (across hosts).  [default: 4]")
 @click.option("--timeout", type=float, help="Read timeout in seconds.  [default: 30]")
 @click.option("--connect-timeout", type=float, help="Connect timeout in seconds.  [default: 10]")
+@click.option("--page-timeout", type=float,
+              help="Seconds for one attempt's whole answer, headers and body.  [default: 60]")
+@click.option("--max-time", type=float,
+              help="Stop after this many seconds, the rest pending for the next run (exit 124); "
+                   "0 for no limit.  [default: 0]")
 @click.option("--retries", type=int, help="Extra attempts on errors, 429 and 5xx.  [default: 3]")
 @click.option("--backoff", type=float, help="First retry wait in seconds, then doubling.")
 @click.option("--max-backoff", type=float, help="Longest retry wait (Retry-After included).")
@@ -425,7 +433,8 @@ def crawl(urls, db_path, config_path, allow_hosts, log_file, profile_spec, **set
     Exit status 0 ok (pages that are gone or skipped are final answers, listed in the report),
     1 some pages failed (network errors, 5xx, 429: retried next run), 2 bad usage, 3 the field
     coverage fell (the site's markup changed), 74 the archive file was deleted or replaced
-    during the crawl, 75 another crawl holds the archive."""
+    during the crawl, 75 another crawl holds the archive, 124 stopped at --max-time (the next
+    crawl resumes), 130 interrupted (the next crawl resumes)."""
     import os
 
     from archiver.archive import Archive
@@ -456,5 +465,9 @@ def crawl(urls, db_path, config_path, allow_hosts, log_file, profile_spec, **set
         from archiver.errors import CoverageAlarm
 
         raise CoverageAlarm(f"field coverage fell: {report.alarms[0]}")  # exit 3
+    stopped = f"stopped at --max-time {config.max_time:g} s; the next crawl resumes the pending pages"
     if report.failed:
-        fail(f"{report.failed} of {report.requests} pages failed; they are retried on the next run", 1)
+        fail(f"{report.failed} of {report.requests} pages failed; they are retried on the next run"
+             + (f" ({stopped})" if report.stopped else ""), 1)
+    if report.stopped:
+        fail(stopped, 124)

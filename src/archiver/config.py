@@ -12,12 +12,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archiver import __version__
 from archiver.errors import ArchiverError
 
-DEFAULT_USER_AGENT = (
-    "archiver/0.1 (Carlat newsletter archive for a library; "
-    "+https://github.com/your-org/archiver; contact: archivist@example.org)"
-)
+# The project, by name (it has no public address to point at). A crawl's operator adds a contact
+# with `user_agent` in archiver.toml: site operators read it in their logs.
+DEFAULT_USER_AGENT = f"archiver/{__version__} (Carlat newsletter archive)"
 
 
 @dataclass
@@ -35,12 +35,16 @@ class CrawlConfig:
     # Network.
     connect_timeout: float = 10.0
     timeout: float = 30.0  # read timeout: the longest silence tolerated while receiving
+    page_timeout: float = 60.0  # the whole answer of one attempt, headers and body, however it trickles
     retries: int = 3  # extra attempts on connection errors, timeouts, 429 and 5xx
     backoff: float = 1.0  # first retry waits about this long, then doubling (plus jitter)
     max_backoff: float = 120.0  # the longest wait before a retry, including `Retry-After`
     max_redirects: int = 10
     # Limits.
     max_pages: int = 0  # requests per run; 0 means no limit
+    # Seconds a run may take (0: no limit). Then no new page is asked for, the pages in flight are
+    # abandoned (still pending), and the run stops cleanly: the next run resumes it (exit 124).
+    max_time: float = 0.0
     max_page_size: int = 20_000_000  # bytes of decoded body; larger pages are aborted while streaming
     # Incremental re-checks: articles are re-checked with a conditional GET when their last check is
     # at least this many days old (0: every run). Listings and issue pages are re-checked every run.
@@ -75,8 +79,8 @@ class CrawlConfig:
         return new
 
     def validate(self) -> None:
-        for name in ("delay", "jitter", "connect_timeout", "timeout", "backoff", "max_backoff",
-                     "recheck_articles_days", "recheck_gone_days", "coverage_drop"):
+        for name in ("delay", "jitter", "connect_timeout", "timeout", "page_timeout", "backoff",
+                     "max_backoff", "max_time", "recheck_articles_days", "recheck_gone_days", "coverage_drop"):
             if getattr(self, name) < 0:
                 raise ArchiverError(f"{name} must not be negative")
         for name in ("concurrency", "max_page_size", "warc_max_size"):
@@ -85,7 +89,7 @@ class CrawlConfig:
         for name in ("retries", "max_pages", "max_redirects", "coverage_min_articles", "max_other_hops"):
             if getattr(self, name) < 0:
                 raise ArchiverError(f"{name} must not be negative")
-        if self.connect_timeout == 0 or self.timeout == 0:
+        if self.connect_timeout == 0 or self.timeout == 0 or self.page_timeout == 0:
             raise ArchiverError("timeouts must be positive")
 
 

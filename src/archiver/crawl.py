@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import errno
 import fcntl
 import logging
 import os
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -40,8 +42,16 @@ from urllib.parse import urljoin, urlsplit
 
 from archiver.config import CrawlConfig
 from archiver.errors import ArchiveLocked, ArchiverError, ArchiveVanished
-from archiver.fetch import (REDIRECT_STATUSES, Fetcher, FetchError, RobotsDisallowed, Scope, host_key,
-                            strip_fragment)
+from archiver.fetch import (
+    REDIRECT_STATUSES,
+    Fetcher,
+    FetchCancelled,
+    FetchError,
+    RobotsDisallowed,
+    Scope,
+    host_key,
+    strip_fragment,
+)
 from archiver.frontier import Frontier, QueueItem, utc_iso
 from archiver.parse.discover import sitemap_of
 from archiver.parse.hubs import HUB_KINDS, Examined, examine
@@ -63,26 +73,40 @@ ARCHIVE_CHECK_SECONDS = 0.5  # how often the crawl checks that its archive file 
 # -- the lock ---------------------------------------------------------------------------------
 @contextmanager
 def crawl_lock(db_path: str | Path):
-    """Hold `<db>.lock` for the crawl; ArchiveLocked at once if another process holds it."""
+    """Hold `<db>.lock` for the crawl; ArchiveLocked at once if another process holds it.
+
+    The lock is never opened through a symlink, and written (our pid) only when it is a lock
+    file of ours: a plain file, not linked elsewhere, empty or holding a pid. Anything else is a
+    one-line error (exit 2): a file that is not ours is never written."""
     path = Path(f"{db_path}.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
     try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ArchiverError(f"{path}: is a symbolic link, not a lock file; remove it") from None
+        raise ArchiverError(f"{path}: cannot open the lock file: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise ArchiverError(f"{path}: not a lock file of ours (not a plain file, or linked "
+                                "elsewhere); remove it")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip()
+            holder = os.pread(fd, 32, 0).strip()
             raise ArchiveLocked(
-                f"another crawl is running on {db_path}" + (f" (pid {holder})" if holder else "")
-                + "; try again later") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+                f"another crawl is running on {db_path}"
+                + (f" (pid {holder.decode()})" if holder.isdigit() else "") + "; try again later") from None
+        content = os.pread(fd, 4096, 0).strip()
+        if content and not content.isdigit():
+            raise ArchiverError(f"{path}: holds something other than a pid, not a lock file of "
+                                "ours; remove it")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
-        handle.close()  # closing releases the flock
+        os.close(fd)  # closing releases the flock
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -112,6 +136,9 @@ class Report:
     bytes_received: int = 0
     seconds: float = 0.0
     alarms: list[str] = field(default_factory=list)
+    # Why this process stopped with pages still pending ("max_time (3600 s)"); not stored: the
+    # run stays open and the next crawl resumes it.
+    stopped: str = ""
 
     def coverage(self) -> dict[str, float]:
         if not self.articles_parsed:
@@ -138,6 +165,7 @@ class Report:
 
     def to_dict(self, limit_failures: bool = False) -> dict:
         data = asdict(self)
+        del data["stopped"]
         if limit_failures:
             for name in ("failures", "gone_pages", "skipped_pages"):
                 data[name] = data[name][:STORED_FAILURES]
@@ -178,8 +206,10 @@ class Report:
             lines.append("  field coverage: no articles parsed in this run")
         for alarm in self.alarms:
             lines.append(f"  ALARM: {alarm}")
+        if self.stopped:
+            lines.append(f"  stopped at {self.stopped}: the pages not fetched stay pending; "
+                         "the next crawl resumes this run")
         return "\n".join(lines)
-
 
     @staticmethod
     def _listed(pages: list[list[str]]) -> list[str]:
@@ -281,6 +311,44 @@ def examine_page(result: PageResult, profile: Profile) -> PageResult:
 
 
 # -- the crawl ----------------------------------------------------------------------------------
+class CrawlStopped(Exception):
+    """The crawl reached its max_time: nothing more is fetched, and the run stays open."""
+
+
+class ArchiveRobotsStore:
+    """robots.txt copies kept as captures in the archive (their ETag / Last-Modified among the
+    kept headers), so each run asks for robots.txt conditionally. The fetch threads only see
+    copies in memory: those of the crawl's hosts are read at the start, and new ones are written
+    by the main thread, which owns the SQLite connection (`save`, with the next page)."""
+
+    def __init__(self, archive, hosts):
+        self.archive = archive
+        self._copies: dict[str, Capture] = {}
+        self._unsaved: list[Capture] = []
+        self._lock = threading.Lock()
+        for origin in (f"{scheme}://{host}" for host in sorted(hosts) for scheme in ("http", "https")):
+            rows = archive.db["captures"].rows_where(
+                "url = ? AND status = 200", [origin + "/robots.txt"], select="id",
+                order_by="fetched_at DESC, id DESC", limit=1)
+            for row in rows:
+                self._copies[origin] = archive.get_capture(row["id"])
+
+    def get(self, origin: str) -> Capture | None:
+        with self._lock:
+            return self._copies.get(origin)
+
+    def put(self, origin: str, capture: Capture) -> None:
+        with self._lock:
+            self._copies[origin] = capture
+            self._unsaved.append(capture)
+
+    def save(self) -> None:
+        with self._lock:
+            unsaved, self._unsaved = self._unsaved, []
+        for capture in unsaved:
+            self.archive.add_capture(capture)
+
+
 class Crawler:
     def __init__(self, archive, config: CrawlConfig, start_urls: list[str], profile: Profile,
                  progress=None):
@@ -296,10 +364,12 @@ class Crawler:
         self.scope = Scope.for_urls(self.start_urls, extra_hosts)
         self.recorder = None
         if config.warc:
-            from archiver.warc import WarcRecorder
+            from archiver.warc import WarcRecorder, crawl_info
 
-            self.recorder = WarcRecorder(config.warc_dir, max_size=config.warc_max_size)
-        self.fetcher = Fetcher(config, self.scope, recorder=self.recorder)
+            self.recorder = WarcRecorder(config.warc_dir, max_size=config.warc_max_size,
+                                         info=crawl_info(config))
+        self.robots_store = ArchiveRobotsStore(archive, self.scope.hosts)
+        self.fetcher = Fetcher(config, self.scope, recorder=self.recorder, robots_store=self.robots_store)
         self.report = Report()
         self.start_pages = set(self.start_urls)  # hubs whatever their content says
         # URLs asked (or being asked) in this run, with the canonical URLs and redirect targets
@@ -377,17 +447,26 @@ class Crawler:
 
     def _loop(self, run_id: int, totals) -> None:
         """Fetch threads only do network I/O; parsing happens on one parse thread (CPU-bound
-        under the GIL anyway) and recording on this thread, which owns the SQLite connection."""
+        under the GIL anyway) and recording on this thread, which owns the SQLite connection.
+
+        At `max_time` no new page is taken and the fetches in flight are cancelled (their pages
+        stay pending); what was fetched is recorded, then CrawlStopped. Ctrl-C, or any error
+        here, cancels the fetches in flight too, so nothing waits for a slow server."""
         fetching: dict[Future, QueueItem] = {}
         parsing: dict[Future, QueueItem] = {}
         per_host: Counter = Counter()
         candidates: list[QueueItem] = []
         max_pages = self.config.max_pages
+        deadline = time.monotonic() + self.config.max_time if self.config.max_time else None
+        stopping = False
         fetch_pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="fetch")
         parse_pool = ThreadPoolExecutor(1, thread_name_prefix="parse")
         try:
             while True:
-                while len(fetching) < self._queue_depth and not (
+                if deadline is not None and not stopping and time.monotonic() >= deadline:
+                    stopping = True
+                    self.fetcher.cancel()
+                while not stopping and len(fetching) < self._queue_depth and not (
                         max_pages and self.report.requests >= max_pages):
                     item = self._pick(candidates, {**fetching, **parsing}, per_host)
                     if item is None:
@@ -399,13 +478,19 @@ class Crawler:
                     fetching[fetch_pool.submit(fetch_page, self.fetcher, item, self._claim,
                                                self._release)] = item
                 if not fetching and not parsing:
+                    if stopping and self.frontier.pending(self.scope.hosts, 1):
+                        self._stop(run_id, totals)
                     return
-                done, _ = wait([*fetching, *parsing], return_when=FIRST_COMPLETED)
+                timeout = None if deadline is None or stopping else max(0.0, deadline - time.monotonic())
+                done, _ = wait([*fetching, *parsing], timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
                     if future in fetching:
                         item = fetching.pop(future)
                         per_host[host_key(item.url)] -= 1
                         result = future.result()
+                        if isinstance(result.error, FetchCancelled):
+                            self.report.requests -= 1
+                            continue  # neither done nor failed: the page stays pending
                         if result.capture is not None and result.capture.status == 200:
                             parsing[parse_pool.submit(examine_page, result, self.profile)] = item
                             continue
@@ -416,9 +501,19 @@ class Crawler:
                     self._record(run_id, result)
                     if self.progress:
                         self.progress(self.report, len(fetching) + len(parsing) + len(candidates))
+        except BaseException:
+            self.fetcher.cancel()
+            raise
         finally:
             for pool in (fetch_pool, parse_pool):
                 pool.shutdown(wait=True, cancel_futures=True)
+
+    def _stop(self, run_id: int, totals) -> None:
+        """Stopped at max_time: the report is saved as it stands, and the run left open."""
+        self.report.seconds, self.report.bytes_received = totals()
+        with self.archive.transaction():
+            self.frontier.save_report(run_id, self.report.to_dict(limit_failures=True))
+        raise CrawlStopped(f"max_time ({self.config.max_time:g} s)")
 
     def _pick(self, candidates: list[QueueItem], in_flight: dict, per_host: Counter) -> QueueItem | None:
         """The next URL: breadth first, preferring a host that may be asked soonest."""
@@ -466,25 +561,44 @@ class Crawler:
                 self.report.same_page += 1
 
     def _record(self, run_id: int, result: PageResult) -> None:
-        """Everything one page produced, in one transaction. If storing fails (a record the
-        archive refuses), the page's writes are rolled back and it is recorded as failed."""
+        """Everything one page produced, in one transaction. If writing its WARC records or
+        storing it fails (disk full, a record the archive refuses), the page's writes are rolled
+        back and it is recorded as failed, with the reason."""
         self._check_archive()
+        self.robots_store.save()
         if self.recorder is not None:
             # Before the page's transaction: a kill between the two leaves a WARC record the next
             # run writes again (a duplicate), never an archived page missing from the WARC.
-            for exchange in result.exchanges:
-                self.recorder(exchange)
+            try:
+                for exchange in result.exchanges:
+                    if exchange.status == 304 and exchange.refers_to_date is None:
+                        exchange.refers_to_date = self._last_capture_date(exchange.url)
+                    self.recorder(exchange)
+            except Exception as exc:
+                self._fail_unstored(run_id, result.item.url,
+                                    f"not recorded in the WARC: {type(exc).__name__}: {exc}")
+                return
         before = copy.deepcopy(self.report)
         try:
             self._record_page(run_id, result)
         except (ArchiverError, ValueError, TypeError, KeyError, sqlite3.IntegrityError) as exc:
             self.report = before
-            reason = f"not stored: {type(exc).__name__}: {exc}"[:300]
-            log.error("%s: %s", result.item.url, reason)
-            with self.archive.transaction():
-                self.report.fail(result.item.url, reason)
-                self.frontier.mark_failed(result.item.url, run_id, reason)
-                self.frontier.save_report(run_id, self.report.to_dict(limit_failures=True))
+            self._fail_unstored(run_id, result.item.url, f"not stored: {type(exc).__name__}: {exc}")
+
+    def _fail_unstored(self, run_id: int, url: str, reason: str) -> None:
+        reason = reason[:300]
+        log.error("%s: %s", url, reason)
+        with self.archive.transaction():
+            self.report.fail(url, reason)
+            self.frontier.mark_failed(url, run_id, reason)
+            self.frontier.save_report(run_id, self.report.to_dict(limit_failures=True))
+
+    def _last_capture_date(self, url: str) -> str | None:
+        """When the copy a 304 confirms was fetched: the URL's last full capture (its WARC
+        revisit record's WARC-Refers-To-Date)."""
+        rows = self.archive.db["captures"].rows_where(
+            "url = ? AND status = 200", [url], select="fetched_at", order_by="fetched_at DESC", limit=1)
+        return next((row["fetched_at"] for row in rows), None)
 
     def _record_page(self, run_id: int, result: PageResult) -> None:
         report, frontier, url = self.report, self.frontier, result.item.url
@@ -526,9 +640,7 @@ class Crawler:
             return
         url = self._page_row(run_id, item, capture.url, result.exchanges)
         report.fetched += 1
-        # TODO(archive): pass profile=self.profile.name once Archive.add_capture(capture, profile)
-        # is on main (the archive helper's change).
-        capture_id = self.archive.add_capture(capture)
+        capture_id = self.archive.add_capture(capture, profile=self.profile.name)
         examined = result.examined
         if capture.status >= 500:
             reason = f"HTTP {capture.status}"
@@ -707,7 +819,8 @@ def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile: Prof
 
 def crawl(start_urls, archive, config: CrawlConfig | None = None, *, progress=None, profile=None) -> Report:
     """Crawl into `archive` (an open `Archive`); the run's Report. Raises ArchiveLocked when
-    another crawl holds the archive. The caller decides what the report's alarms mean."""
+    another crawl holds the archive. The caller decides what the report's alarms mean, and what
+    `report.stopped` (max_time reached, the run left open for the next crawl) does."""
     config = config or CrawlConfig()
     given = list(start_urls or []) or list(config.start_urls)
     # A profile by name or TOML file; else the one claiming the first start URL's host.
@@ -717,6 +830,9 @@ def crawl(start_urls, archive, config: CrawlConfig | None = None, *, progress=No
         crawler = Crawler(archive, config, urls, profile, progress=progress)
         try:
             return crawler.run()
+        except CrawlStopped as stop:  # like an interruption, but reported: the next run resumes
+            crawler.report.stopped = str(stop)
+            return crawler.report
         except sqlite3.Error as exc:  # disk full, file removed, ...: nothing half-written stays
             raise ArchiverError(f"{archive.path}: archive write failed: {exc}") from None
         finally:

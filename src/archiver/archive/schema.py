@@ -1,9 +1,12 @@
 """The archive's schema: a public interface analysts write SQL against, so it only ever grows.
 
-Each schema version is one migration function, applied in order inside one transaction; the
-version reached is kept in ``PRAGMA user_version``. Tables are created through sqlite-utils;
-the FTS index is made with ``enable_fts`` (``content="articles"``) so that sqlite-utils'
-``table.search()`` and Datasette's search box both detect it.
+Each schema version is one step, applied in order inside one transaction; the version reached
+is kept in ``PRAGMA user_version`` (the steps, with the data they recompute, are in
+`migrations`). What a step creates is frozen here: version 1's DDL stays exactly what version 1
+created, so a new archive (version 1, then 2, ...) and an upgraded one end up identical.
+Tables are created through sqlite-utils; the FTS index is made with ``enable_fts``
+(``content="articles"``) so that sqlite-utils' ``table.search()`` and Datasette's search box
+both detect it.
 """
 
 from __future__ import annotations
@@ -12,40 +15,32 @@ import textwrap
 
 from sqlite_utils import Database
 
-# Tables this package owns (the crawler's `crawl_queue` may share the file).
+# Tables this package owns.
 OWN_TABLES = (
     "newsletters", "issues", "issue_articles", "authors", "article_authors", "keywords",
     "article_keywords", "articles", "article_versions", "captures", "capture_bodies",
 )
+# Tables the crawler keeps in the same file (archiver.frontier); they may come before ours.
+CRAWL_TABLES = ("crawl_queue", "crawl_runs")
 
-# Columns in the full-text index, in order; the ranking weights follow the same order.
-FTS_COLUMNS = ("title", "body", "disclosure", "citation_text", "authors_text", "keywords_text")
-FTS_WEIGHTS = (10.0, 1.0, 0.5, 2.0, 5.0, 5.0)
+CITATION_FIELDS = ("text", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid")
+
+# The full-text index: columns in order, and the bm25 weights in the same order.
+FTS_COLUMNS_V1 = ("title", "body", "disclosure", "citation_text", "authors_text", "keywords_text")
+FTS_WEIGHTS_V1 = (10.0, 1.0, 0.5, 2.0, 5.0, 5.0)
+FTS_COLUMNS = (*FTS_COLUMNS_V1, "affiliations_text")
+FTS_WEIGHTS = (*FTS_WEIGHTS_V1, 2.0)
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
-# What each table is for: shown in docs/analysts.md and datasette-metadata.json (tested to agree).
-TABLE_DESCRIPTIONS = {
-    "articles": "One row per article, keyed by its canonical URL: the current values of every "
-                "field, the cited study as citation_* columns, and when it was first and last seen.",
-    "authors": "Each distinct author name, with the credentials most recently printed after it.",
-    "article_authors": "Who wrote each article, in byline order (position 0 first), with the "
-                       "credentials as printed on that article.",
-    "keywords": "Each distinct keyword (topic tag) used by the site.",
-    "article_keywords": "The keywords of each article, in page order.",
-    "newsletters": "The newsletters (The Carlat Psychiatry Report and its sister reports).",
-    "issues": "Newsletter issues: date, title and URL of the issue page.",
-    "issue_articles": "Each issue's table of contents, in order; article_id is set once the "
-                      "listed article is in the archive.",
-    "article_versions": "Previous values of articles that changed on a re-crawl or re-parse: "
-                        "the whole earlier record as JSON, which fields changed, and when.",
-    "captures": "Every page fetched, kept raw: URL, time, HTTP status, selected headers and the "
-                "SHA-256 of the body, so the archive can be re-parsed without the network.",
-    "capture_bodies": "The raw response bodies, zlib-compressed, stored once per distinct SHA-256.",
-    "articles_fts": "The full-text index over title, body, disclosure, citation, authors and keywords.",
-    "articles_flat": "One row per article with newsletter, issue, authors and keywords as "
-                     "readable text: for spreadsheets and quick SQL.",
-}
 
+def url_path(column: str) -> str:
+    """SQL for the path (and query) of the URL in `column`: what follows the host. Indexes on
+    it let a table of contents that names one host find articles archived under another."""
+    after_scheme = f"instr({column}, '://')"
+    return f"substr({column}, instr(substr({column}, {after_scheme} + 3), '/') + {after_scheme} + 2)"
+
+
+# -- version 1 -------------------------------------------------------------------------------
 
 def create_v1(db: Database) -> None:
     """Version 1, the first schema."""
@@ -132,33 +127,33 @@ def create_v1(db: Database) -> None:
     )
     db["article_versions"].create_index(["article_id"])
 
-    create_fts(db)
-    db.create_view("articles_flat", ARTICLES_FLAT_SQL)
+    create_fts(db, FTS_COLUMNS_V1, FTS_WEIGHTS_V1)
+    db.create_view("articles_flat", ARTICLES_FLAT_V1)
 
 
-def create_fts(db: Database) -> None:
+def create_fts(db: Database, columns: tuple[str, ...], weights: tuple[float, ...]) -> None:
     """FTS5 index kept in sync by triggers, ranked by weighted bm25 (title and names count most).
+    Creating it indexes every row already in `articles`.
 
     sqlite-utils' update trigger fires on *every* UPDATE, re-indexing the whole body when a
     re-crawl only bumps `last_seen`; it is replaced by one limited to the indexed columns (same
     trigger name, so sqlite-utils' `disable_fts`/`enable_fts(replace=True)` still manage it).
     """
-    db["articles"].enable_fts(list(FTS_COLUMNS), tokenize=FTS_TOKENIZE, create_triggers=True)
-    columns = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
-    old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
-    new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
+    db["articles"].enable_fts(list(columns), tokenize=FTS_TOKENIZE, create_triggers=True)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    old = ", ".join(f'old."{c}"' for c in columns)
+    new = ", ".join(f'new."{c}"' for c in columns)
     db.execute('DROP TRIGGER "articles_au"')
     db.execute(textwrap.dedent(f"""
-        CREATE TRIGGER "articles_au" AFTER UPDATE OF {columns} ON "articles" BEGIN
-          INSERT INTO "articles_fts" ("articles_fts", rowid, {columns}) VALUES('delete', old.rowid, {old});
-          INSERT INTO "articles_fts" (rowid, {columns}) VALUES (new.rowid, {new});
+        CREATE TRIGGER "articles_au" AFTER UPDATE OF {quoted} ON "articles" BEGIN
+          INSERT INTO "articles_fts" ("articles_fts", rowid, {quoted}) VALUES('delete', old.rowid, {old});
+          INSERT INTO "articles_fts" (rowid, {quoted}) VALUES (new.rowid, {new});
         END"""))
-    weights = ", ".join(str(w) for w in FTS_WEIGHTS)
     db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', ?)",
-               [f"bm25({weights})"])
+               [f"bm25({', '.join(str(w) for w in weights)})"])
 
 
-ARTICLES_FLAT_SQL = textwrap.dedent("""\
+ARTICLES_FLAT_V1 = textwrap.dedent("""\
     SELECT
       articles.id,
       articles.canonical_url,
@@ -189,46 +184,77 @@ ARTICLES_FLAT_SQL = textwrap.dedent("""\
     LEFT JOIN newsletters ON newsletters.id = articles.newsletter_id
     LEFT JOIN issues ON issues.id = articles.issue_id""")
 
-# version reached -> the function that upgrades the previous version to it
-MIGRATIONS = {1: create_v1}
-SCHEMA_VERSION = max(MIGRATIONS)
+
+# -- version 2 -------------------------------------------------------------------------------
+
+# (table, column, SQL type and constraint) added by version 2.
+V2_COLUMNS = (
+    ("captures", "profile", "TEXT"),
+    ("articles", "article_type", "TEXT"),
+    ("articles", "affiliations_text", "TEXT"),
+    ("issues", "volume", "TEXT"),
+    ("issues", "number", "TEXT"),
+    ("issues", "capture_id", "INTEGER REFERENCES captures(id)"),
+    ("article_authors", "affiliation", "TEXT"),
+    ("authors", "affiliation", "TEXT"),
+)
 
 
-ARTICLE_COLUMN_DESCRIPTIONS = {
-    "canonical_url": "The article's canonical URL (unique).",
-    "site_article_id": "The site's own article number.",
-    "published": "Publication date, YYYY-MM-DD.",
-    "study_type": "The 'Type of study:' line of research reviews, as printed.",
-    "citation_text": "The full reference of the study the article reviews.",
-    "authors_text": "Author names in byline order, joined with '; '.",
-    "keywords_text": "Keywords, joined with '; '.",
-    "paywalled": "1 when only a teaser was visible: the body is incomplete.",
-    "content_sha256": "Hash of the content; a re-crawl compares it to decide 'changed'.",
-    "first_seen": "When the article was first fetched (UTC).",
-    "last_seen": "When the article was last fetched (UTC).",
-    "capture_id": "The fetched page the current values were parsed from.",
-}
+def add_v2_columns(db: Database) -> None:
+    """Version 2's columns and indexes (its data steps are in `migrations`)."""
+    for table, column, kind in V2_COLUMNS:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    db["issues"].create_index(["capture_id"])
+    # Table-of-contents entries and archived articles are matched by URL path (see links.py).
+    # (Every index costs each insert; a page's fetched URL has its canonical URL's path but for
+    # a tracking query, so the canonical one is enough.)
+    db.execute(f"CREATE INDEX idx_articles_canonical_path ON articles ({url_path('canonical_url')})")
+    db.execute(f"CREATE INDEX idx_issue_articles_url_path ON issue_articles ({url_path('url')})")
 
 
-def datasette_metadata() -> dict:
-    """Contents of datasette-metadata.json (tests keep the file equal to this)."""
-    from html import escape
+def replace_fts(db: Database, columns: tuple[str, ...], weights: tuple[float, ...]) -> None:
+    """An FTS5 table cannot gain a column: drop it and its triggers, create it anew (indexing
+    every article again)."""
+    db["articles"].disable_fts()
+    create_fts(db, columns, weights)
 
-    tables = {name: {"title": name.replace("_", " ").capitalize(),
-                     "description": escape(text, quote=False)}
-              for name, text in TABLE_DESCRIPTIONS.items()}
-    # Newest first. (Datasette's table search filters without ranking, so this order holds
-    # for search results too; ranked search is `archiver search` or the SQL in the docs.)
-    tables["articles"].update(
-        sort_desc="published", facets=["newsletter_id", "study_type", "citation_journal"],
-        columns={k: escape(v, quote=False) for k, v in ARTICLE_COLUMN_DESCRIPTIONS.items()})
-    # A view has no FTS index of its own; point Datasette's search box at the articles index.
-    tables["articles_flat"].update(fts_table="articles_fts", fts_pk="id", sort_desc="published")
-    tables["capture_bodies"]["hidden"] = True  # compressed bytes: nothing to browse
-    return {
-        "title": "Carlat newsletter archive",
-        "description": escape("Articles of the Carlat Publishing newsletters, archived by "
-                              "`archiver`. See docs/analysts.md for the schema and example queries.",
-                              quote=False),
-        "databases": {"archive": {"tables": tables}},
-    }
+
+def replace_view(db: Database, name: str, sql: str) -> None:
+    db.execute(f"DROP VIEW IF EXISTS {name}")
+    db.create_view(name, sql)
+
+
+ARTICLES_FLAT_V2 = textwrap.dedent("""\
+    SELECT
+      articles.id,
+      articles.canonical_url,
+      articles.site_article_id,
+      articles.title,
+      articles.published,
+      newsletters.name AS newsletter,
+      issues.date AS issue_date,
+      issues.title AS issue_title,
+      issues.volume AS issue_volume,
+      issues.number AS issue_number,
+      articles.category,
+      articles.article_type,
+      articles.study_type,
+      articles.authors_text AS authors,
+      articles.affiliations_text AS affiliations,
+      articles.keywords_text AS keywords,
+      articles.citation_text,
+      articles.citation_journal,
+      articles.citation_year,
+      articles.citation_doi,
+      articles.citation_pmid,
+      articles.disclosure,
+      articles.word_count,
+      articles.paywalled,
+      articles.body,
+      articles.first_seen,
+      articles.last_seen,
+      (SELECT count(*) FROM article_versions WHERE article_versions.article_id = articles.id)
+        AS earlier_versions
+    FROM articles
+    LEFT JOIN newsletters ON newsletters.id = articles.newsletter_id
+    LEFT JOIN issues ON issues.id = articles.issue_id""")

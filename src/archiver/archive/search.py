@@ -10,20 +10,14 @@ plain `ORDER BY rank` over a join does, costs more the more rows match (bench_ar
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 from sqlite_utils import Database
 
 from archiver.archive.schema import FTS_WEIGHTS
+from archiver.archive.validate import check_date
 from archiver.errors import ArchiverError
 
-# bm25 spelled out rather than FTS5's `rank` column: the same weights (configured as the
-# index's rank function too, for Datasette and sqlite-utils), but a third faster, as `rank`
-# looks the function up per row. CROSS JOIN keeps SQLite from re-running the MATCH over every
-# hit for the outer query: snippets are made by rowid lookups for the top rows only.
-SCORE = f"bm25(articles_fts, {', '.join(str(w) for w in FTS_WEIGHTS)})"
-ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 QUERY_HINT = ('put phrases, and words with punctuation such as "placebo-controlled", '
               "in double quotes; operators are AND, OR, NOT and NEAR(...)")
 
@@ -56,8 +50,8 @@ def filter_clauses(author=None, keyword=None, newsletter=None, study_type=None, 
         clauses.append("articles.study_type LIKE :study_type ESCAPE '\\'")
         params["study_type"] = like_pattern(study_type)
     for name, value in (("since", since), ("until", until)):
-        if value and not ISO_DATE.match(value):
-            raise ArchiverError(f"--{name} {value!r}: expected a date as YYYY, YYYY-MM or YYYY-MM-DD")
+        if value:
+            check_date(value, f"--{name}")
     if since:
         clauses.append("articles.published >= :since")
         params["since"] = since
@@ -71,8 +65,10 @@ def filter_clauses(author=None, keyword=None, newsletter=None, study_type=None, 
 def search(db: Database, query: str, *, author: str | None = None, keyword: str | None = None,
            newsletter: str | None = None, study_type: str | None = None,
            since: str | None = None, until: str | None = None, limit: int = 20,
-           highlight: tuple[str, str] = ("[", "]"), snippet_tokens: int = 24) -> list[dict]:
-    """Articles matching the FTS5 `query`, best first, each with a highlighted snippet."""
+           highlight: tuple[str, str] = ("[", "]"), snippet_tokens: int = 24,
+           weights: tuple[float, ...] = FTS_WEIGHTS) -> list[dict]:
+    """Articles matching the FTS5 `query`, best first, each with a highlighted snippet.
+    `weights`: bm25's, one per column of the index (an older archive's has fewer)."""
     if not query or not query.strip():
         raise ArchiverError("empty search query")
     if limit < 1:
@@ -84,9 +80,14 @@ def search(db: Database, query: str, *, author: str | None = None, keyword: str 
     if clauses:
         join = "CROSS JOIN articles ON articles.id = articles_fts.rowid"
         restriction = "AND " + " AND ".join(clauses)
+    # bm25 spelled out rather than FTS5's `rank` column: the same weights (configured as the
+    # index's rank function too, for Datasette and sqlite-utils), but a third faster, as `rank`
+    # looks the function up per row. CROSS JOIN keeps SQLite from re-running the MATCH over
+    # every hit for the outer query: snippets are made by rowid lookups for the top rows only.
+    score = f"bm25(articles_fts, {', '.join(str(float(w)) for w in weights)})"
     sql = f"""
         WITH best AS (
-          SELECT articles_fts.rowid AS id, {SCORE} AS score FROM articles_fts {join}
+          SELECT articles_fts.rowid AS id, {score} AS score FROM articles_fts {join}
           WHERE articles_fts MATCH :query {restriction}
           ORDER BY score LIMIT :limit
         )

@@ -18,16 +18,20 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import fields as dataclass_fields
+from datetime import datetime, timezone
 from itertools import islice
 
 from sqlite_utils import Database
 
-from archiver.archive.schema import FTS_COLUMNS
+from archiver.archive.links import Sites, link_contents, link_new_articles
+from archiver.archive.read import RecordReader
+from archiver.archive.schema import CITATION_FIELDS, FTS_COLUMNS
 from archiver.errors import ArchiverError
-from archiver.record import Article
+from archiver.record import Article, Issue
 
 VOLATILE_FIELDS = ("url", "parser_version", "warnings")
-CITATION_FIELDS = ("text", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid")
+URN_PREFIX = "urn:sha256:"  # the key of a record without any URL: the hash of its content
+ISSUE_FIELDS = ("date", "title", "url", "volume", "number")
 RECORD_FIELDS = ("url", "canonical_url", "article_id", "title", "authors", "published", "issue",
                  "newsletter", "category", "article_type", "disclosure", "citation", "study_type", "body",
                  "keywords", "paywalled", "word_count", "parser_version", "warnings")
@@ -41,7 +45,7 @@ ARTICLE_COLUMNS = (
     "canonical_url", "url", "site_article_id", "title", "published", "newsletter_id", "issue_id",
     "category", "study_type", "disclosure", "body", "word_count", "paywalled", "authors_text",
     "keywords_text", "warnings", "parser_version", "content_sha256", "updated_at", "capture_id",
-    *(f"citation_{name}" for name in CITATION_FIELDS))
+    *(f"citation_{name}" for name in CITATION_FIELDS), "article_type", "affiliations_text")
 INSERT_ARTICLE = (f"INSERT INTO articles (id, {', '.join(ARTICLE_COLUMNS)}, first_seen, last_seen) "
                   f"VALUES ({', '.join('?' * (len(ARTICLE_COLUMNS) + 3))})")
 FLUSH_EVERY = 500  # new articles buffered before one executemany
@@ -49,25 +53,33 @@ DEFAULT_FTS_HASHSIZE = 1024 * 1024  # FTS5's own default
 BULK_FTS_HASHSIZE = 8 * 1024 * 1024
 
 
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def article_key(article: Article) -> str:
-    """The URL an article is archived under: its canonical URL, else the URL it was fetched from."""
-    key = article.canonical_url or article.url
-    if not key:
-        raise ArchiverError(f"article {article.title!r} has neither canonical_url nor url")
-    return key
+    """The key an article is archived under: its canonical URL, else the URL it was fetched
+    from, else (a saved page without a canonical link) ``urn:sha256:<hash of its content>``,
+    so loading the same record twice finds the same row."""
+    return normalised(article)["canonical_url"]
 
 
 def normalised(article: Article) -> dict:
-    """The record as stored (its JSON form), canonical_url filled in so stored and re-exported
-    records agree."""
-    key = article_key(article)
+    """The record as stored (its JSON form), canonical_url filled in with its key so stored and
+    re-exported records agree."""
+    record = as_record(article)
+    if not record["canonical_url"]:
+        record["canonical_url"] = record["url"] or URN_PREFIX + content_sha256(record)
+    return record
+
+
+def as_record(article: Article) -> dict:
+    """`article.to_dict()`, five times faster."""
     if not FAST_RECORD:
-        data = article.to_dict()
-        data["canonical_url"] = key
-        return data
+        return article.to_dict()
     issue, citation = article.issue, article.citation
     return {
-        "url": article.url, "canonical_url": key, "article_id": article.article_id,
+        "url": article.url, "canonical_url": article.canonical_url, "article_id": article.article_id,
         "title": article.title,
         "authors": [{"name": a.name, "credentials": list(a.credentials), "affiliation": a.affiliation}
                     for a in article.authors],
@@ -149,13 +161,15 @@ def bigger_fts_buffer(db: Database, size: int = BULK_FTS_HASHSIZE):
 
 
 class Writer:
-    """Stores articles inside the caller's open transaction; call `finish()` before it ends."""
+    """Stores articles and issues inside the caller's open transaction; call `finish()` before
+    it ends."""
 
     def __init__(self, db: Database, now: str, bulk: bool = False):
         self.db = db
         self.now = now
         self.ids: dict[tuple, object] = {}  # cache of (table, natural key) -> id, this transaction only
         self.contents: dict[int, list] = {}  # issue id -> table of contents as last written
+        self.touched: set[int] = set()  # issues whose contents were written in this transaction
         self.json_texts: dict[tuple, str] = {}
         self.first_new_id = (db.execute("SELECT max(id) FROM articles").fetchone()[0] or 0) + 1
         self.next_id = self.first_new_id
@@ -165,6 +179,8 @@ class Writer:
         self.pending_keywords: list[tuple] = []
         self.known: dict[str, tuple | None] = {}  # prefetched rows of the chunk being stored
         self.reindex: set[int] = set()  # older rows changed while the triggers are away
+        self.sites = Sites(db)
+        self._reader: RecordReader | None = None
         self.suspended: list[str] = self._suspend_fts_triggers() if bulk else []
 
     # -- the FTS triggers in bulk mode -------------------------------------------------------
@@ -187,8 +203,8 @@ class Writer:
             self.pending_keys.clear()
         if self.pending_authors:
             self.db.conn.executemany(
-                "INSERT INTO article_authors (article_id, position, author_id, credentials) "
-                "VALUES (?, ?, ?, ?)", self.pending_authors)
+                "INSERT INTO article_authors (article_id, position, author_id, credentials, affiliation) "
+                "VALUES (?, ?, ?, ?, ?)", self.pending_authors)
             self.pending_authors.clear()
         if self.pending_keywords:
             self.db.conn.executemany(
@@ -210,11 +226,13 @@ class Writer:
             for sql in self.suspended:
                 self.db.execute(sql)
             self.suspended = []
-        # Issues that listed the new articles before they were archived now point at them.
-        self.db.execute(
-            "UPDATE issue_articles SET article_id = (SELECT id FROM articles "
-            "WHERE canonical_url = issue_articles.url) WHERE article_id IS NULL AND url IN "
-            "(SELECT canonical_url FROM articles WHERE id >= ?)", [self.first_new_id])
+        # Contents written now may list articles archived before; issues that listed the new
+        # articles before they were archived now point at them.
+        if self.touched:
+            link_contents(self.db, self.touched, self.sites)
+            self.touched.clear()
+        if self.next_id > self.first_new_id:
+            link_new_articles(self.db, self.first_new_id, self.sites)
 
     def _unindex(self, article_id: int) -> None:
         """With the update trigger away: drop an indexed row's old terms before it changes."""
@@ -226,7 +244,7 @@ class Writer:
             f"SELECT 'delete', id, {columns} FROM articles WHERE id = ?", [article_id])
         self.reindex.add(article_id)
 
-    # -- storing -----------------------------------------------------------------------------
+    # -- storing articles --------------------------------------------------------------------
 
     def store_many(self, articles: Iterable[Article], seen_at: str | None = None) -> Counter:
         """Store an iterable of articles, looking up which exist a chunk at a time."""
@@ -292,13 +310,13 @@ class Writer:
                                         seen_at, reason)
 
     def _replace(self, article_id, old_digest, record, digest, capture_id, seen_at, reason):
-        from archiver.archive.core import read_record
-
         self.flush()  # its links may still be buffered from earlier in this batch
         first_seen, last_seen, old_capture = self.db.execute(
             "SELECT first_seen, last_seen, capture_id FROM articles WHERE id = ?",
             [article_id]).fetchone()
-        old_record = read_record(self.db, article_id)
+        if self._reader is None:
+            self._reader = RecordReader(self.db)
+        old_record = self._reader.record(article_id)
         fields = changed_fields(old_record, record)
         self._insert("article_versions", {
             "article_id": article_id, "content_sha256": old_digest,
@@ -328,15 +346,18 @@ class Writer:
         """The articles row's values, in ARTICLE_COLUMNS order."""
         citation = record["citation"] or {}
         newsletter_id = self._newsletter_id(record["newsletter"])
+        authors = record["authors"]
+        affiliations = dict.fromkeys(a["affiliation"] for a in authors if a["affiliation"])
         return (
             record["canonical_url"], record["url"], record["article_id"], record["title"],
             record["published"], newsletter_id, self._issue_id(record["issue"], newsletter_id),
             record["category"], record["study_type"], record["disclosure"], record["body"],
             record["word_count"], int(bool(record["paywalled"])),
-            "; ".join(a["name"] for a in record["authors"]) or None,
+            "; ".join(a["name"] for a in authors) or None,
             "; ".join(record["keywords"]) or None,
             self._json(record["warnings"]), record["parser_version"], digest, self.now, capture_id,
-            *(citation.get(name) for name in CITATION_FIELDS))
+            *(citation.get(name) for name in CITATION_FIELDS),
+            record["article_type"], "; ".join(affiliations) or None)
 
     def _json(self, values: list) -> str:
         """JSON text of a short list of strings (credentials, warnings), memoised."""
@@ -357,28 +378,86 @@ class Writer:
                 [name]).fetchone()[0]
         return self.ids[key]
 
+    # -- issues ------------------------------------------------------------------------------
+
+    def store_issue(self, issue: Issue, newsletter: str | None, capture_id: int | None) -> int:
+        """An issue page's own record: the values it has replace what was known of the issue;
+        its contents are kept if they are the most complete seen."""
+        values = {name: getattr(issue, name) for name in ISSUE_FIELDS}
+        if not values["url"] and not values["date"]:
+            raise ArchiverError(f"issue {issue.title!r} has neither url nor date: nothing to "
+                                "identify it by")
+        newsletter_id = self._newsletter_id(newsletter)
+        issue_id = self._find_issue(values, newsletter_id)
+        if issue_id is None:
+            issue_id = self._insert("issues", {"newsletter_id": newsletter_id, **values,
+                                               "capture_id": capture_id})
+        else:
+            self.db.execute(
+                "UPDATE issues SET newsletter_id = coalesce(:newsletter_id, newsletter_id), "
+                + ", ".join(f"{name} = coalesce(:{name}, {name})" for name in ISSUE_FIELDS)
+                + ", capture_id = coalesce(:capture_id, capture_id) WHERE id = :id",
+                {"newsletter_id": newsletter_id, **values, "capture_id": capture_id, "id": issue_id})
+        self.ids = {k: v for k, v in self.ids.items() if k[0] != "issues"}  # keys may have moved
+        entries = [{"title": e.title, "url": e.url} for e in issue.articles]
+        if entries:
+            self._write_contents(issue_id, entries)
+        return issue_id
+
     def _issue_id(self, issue: dict | None, newsletter_id: int | None) -> int | None:
+        """The issue an article names: found as in `_find_issue` (and updated with what the
+        article says of it), or created."""
         if not issue:
             return None
-        values = [newsletter_id, issue["date"], issue["title"], issue["url"]]
-        key = ("issues", tuple(values))
+        values = {name: issue[name] for name in ISSUE_FIELDS}
+        key = ("issues", newsletter_id, *values.values())
         if key not in self.ids:
-            if issue["url"]:
-                self.ids[key] = self.db.execute(
-                    "INSERT INTO issues (newsletter_id, date, title, url) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (url) DO UPDATE SET newsletter_id = coalesce(excluded.newsletter_id, "
-                    "newsletter_id), date = excluded.date, title = excluded.title RETURNING id",
-                    values).fetchone()[0]
+            issue_id = self._find_issue(values, newsletter_id)
+            if issue_id is None:
+                issue_id = self._insert("issues", {"newsletter_id": newsletter_id, **values})
             else:
-                row = self.db.execute(
-                    "SELECT id FROM issues WHERE url IS NULL AND newsletter_id IS ? AND date IS ? "
-                    "AND title IS ?", values[:3]).fetchone()
-                self.ids[key] = row[0] if row else self._insert(
-                    "issues", dict(zip(("newsletter_id", "date", "title", "url"), values)))
+                self._fill_issue(issue_id, issue, newsletter_id)
+            self.ids[key] = issue_id
         issue_id = self.ids[key]
         if issue["articles"]:
             self._write_contents(issue_id, issue["articles"])
         return issue_id
+
+    def _find_issue(self, values: dict, newsletter_id: int | None) -> int | None:
+        """By URL; else by newsletter and date (an issue row of that date without a URL, when
+        the record has one); else, with neither URL nor date, by newsletter and title."""
+        url, date = values["url"], values["date"]
+        if url:
+            row = self.db.execute(
+                "SELECT id, 0 FROM issues WHERE url = :url UNION ALL "
+                "SELECT id, 1 FROM issues WHERE newsletter_id IS :newsletter AND date = :date "
+                "AND +url IS NULL ORDER BY 2, 1 LIMIT 1",  # (+: by the date index)
+                {"url": url, "date": date, "newsletter": newsletter_id}).fetchone()
+        elif date:
+            row = self.db.execute(
+                "SELECT id FROM issues WHERE newsletter_id IS ? AND date = ? "
+                "ORDER BY url IS NULL, id LIMIT 1", [newsletter_id, date]).fetchone()
+        else:
+            row = self.db.execute(
+                "SELECT id FROM issues WHERE newsletter_id IS ? AND date IS NULL AND url IS NULL "
+                "AND title IS ? ORDER BY id LIMIT 1", [newsletter_id, values["title"]]).fetchone()
+        return row[0] if row else None
+
+    def _fill_issue(self, issue_id: int, issue: dict, newsletter_id: int | None) -> None:
+        """What the article says of its issue replaces what was known, value by value: a page
+        that lacks a value (most article pages show no issue title) keeps the one known."""
+        key = ("filled", issue_id, newsletter_id, *(issue[name] for name in ISSUE_FIELDS))
+        if key in self.ids:
+            return
+        self.ids[key] = issue_id
+        self.db.execute(
+            "UPDATE issues SET newsletter_id = coalesce(:newsletter_id, newsletter_id), "
+            + ", ".join(f"{name} = coalesce(:{name}, {name})" for name in ISSUE_FIELDS)
+            + " WHERE id = :id AND (" + " OR ".join(
+                f"(:{name} IS NOT NULL AND {name} IS NOT :{name})" for name in (*ISSUE_FIELDS, "newsletter_id"))
+            + ") AND (:url IS NULL OR NOT EXISTS (SELECT 1 FROM issues WHERE url = :url AND id != :id))",
+            {"newsletter_id": newsletter_id, **{name: issue[name] for name in ISSUE_FIELDS},
+             "id": issue_id})
 
     def _write_contents(self, issue_id: int, entries: list[dict]) -> None:
         """Replace the issue's table of contents when this one is more complete than the stored
@@ -387,36 +466,46 @@ class Writer:
             self.contents[issue_id] = [{"title": title, "url": url} for title, url in self.db.execute(
                 "SELECT title, url FROM issue_articles WHERE issue_id = ? ORDER BY position",
                 [issue_id])]
-        if contents_rank(entries) <= contents_rank(self.contents[issue_id]):
-            return
-        if self.contents[issue_id]:
+        stored = self.contents[issue_id]
+        if entries == stored or contents_rank(entries) <= contents_rank(stored):
+            return  # (the same copy as each sibling shows is the common case: no ranking needed)
+        if stored:
             self.db.execute("DELETE FROM issue_articles WHERE issue_id = ?", [issue_id])
+        # Entries that name an archived article's canonical URL are linked at once; the others
+        # by path when the transaction finishes (links.py).
         self.db.conn.executemany(
             "INSERT INTO issue_articles (issue_id, position, title, url, article_id) "
             "VALUES (?, ?, ?, ?, (SELECT id FROM articles WHERE canonical_url = ?4))",
             [(issue_id, position, e["title"], e["url"]) for position, e in enumerate(entries)])
         self.contents[issue_id] = entries
+        self.touched.add(issue_id)
+
+    # -- authors and keywords ----------------------------------------------------------------
 
     def _write_links(self, article_id: int, record: dict) -> None:
         """Buffered until flush(); article_authors/article_keywords rows only reference
         authors and keywords already written."""
         for position, author in enumerate(record["authors"]):
             credentials = self._json(author["credentials"])
+            affiliation = author["affiliation"]
             self.pending_authors.append(
-                (article_id, position, self._author_id(author["name"], credentials), credentials))
+                (article_id, position, self._author_id(author["name"], credentials, affiliation),
+                 credentials, affiliation))
         for position, keyword in enumerate(record["keywords"]):
             self.pending_keywords.append((article_id, position, self._keyword_id(keyword)))
 
-    def _author_id(self, name: str, credentials: str) -> int:
-        """authors.credentials keeps the credentials most recently printed after the name."""
+    def _author_id(self, name: str, credentials: str, affiliation: str | None) -> int:
+        """authors.credentials keeps the credentials most recently printed after the name, and
+        authors.affiliation the most recent affiliation printed (a page without one keeps it)."""
         key = ("authors", name)
         cached = self.ids.get(key)
-        if cached is None or cached[1] != credentials:
-            author_id = self.db.execute(
-                "INSERT INTO authors (name, credentials) VALUES (?, ?) ON CONFLICT (name) "
-                "DO UPDATE SET credentials = excluded.credentials RETURNING id",
-                [name, credentials]).fetchone()[0]
-            self.ids[key] = cached = (author_id, credentials)
+        if cached is None or cached[1] != credentials or (affiliation and cached[2] != affiliation):
+            author_id, affiliation = self.db.execute(
+                "INSERT INTO authors (name, credentials, affiliation) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET credentials = excluded.credentials, "
+                "affiliation = coalesce(excluded.affiliation, affiliation) RETURNING id, affiliation",
+                [name, credentials, affiliation]).fetchone()
+            self.ids[key] = cached = (author_id, credentials, affiliation)
         return cached[0]
 
     def _keyword_id(self, name: str) -> int:

@@ -2,15 +2,22 @@
 
 Metadata in layers, the first that answers wins (as in trafilatura's own metadata.py):
 JSON-LD -> citation_* (Highwire / Google Scholar tags journals use) -> OpenGraph / article:* /
-Dublin Core <meta> -> what trafilatura finds in the markup. The body:
+Dublin Core <meta> -> what trafilatura finds in the markup. The body, by a few general rules:
 
-  1. the page's JSON-LD ``articleBody``, when the page really shows it: the page's blocks whose
-     text is in articleBody, in page order (so paragraphs keep their breaks), if they cover it;
-     articleBody as written if the page's text holds it but in other blocks. A stale or
-     truncated articleBody fails the check and is not used.
-  2. else trafilatura's main-text extraction (comments excluded, tables kept), converted to our
-     body form (paragraphs, list items and table rows as lines), minus lines that repeat the
-     title, the byline or the date.
+  1. Pruning: a box (div, section, list, ...) whose class or id names chrome (share, related,
+     newsletter, comments, sidebar, ...) is removed only when it is small — a tenth of the page's
+     prose at most, or a sentence or two — and it is never the page's densest text block or
+     around it (density.py): the article's own wrapper stays whatever a theme named it.
+  2. trafilatura's precise extraction (comments excluded, tables kept) of the pruned page;
+     when that is too short to be an article (the profile's min_words), its balanced
+     extraction if longer. Converted to our body form (paragraphs; list items and table rows
+     as lines), minus lines that repeat the title or <h1>, the byline or the reference.
+  3. JSON-LD ``articleBody`` instead, when it covers that text and the page shows it: the
+     page's blocks whose text is in it, in page order. A teaser or a stale one is not used.
+  4. A page is refused only when it has no main text: less prose (text that is not the page's
+     link lists; scripts without spaces counted by characters) than min_words and no article
+     type declared, or an error title ("Page not found") over a few lines. A FAQ or product
+     page with a body is parsed; `article_type` names the schema.org type it declares.
 
 Fields it cannot know (disclosure, study type, ... on most sites) are null and listed in
 ``warnings``. trafilatura is the optional extra `generic`: pip install "archiver[generic]".
@@ -24,26 +31,40 @@ from lxml import etree
 
 from archiver.errors import ArchiverError, NotAnArticle
 from archiver.parse.blocks import blocks_of, paragraphs
-from archiver.parse.clean import drop
+from archiver.parse.density import prose_size, prune_boxes, text_size
 from archiver.parse.fields import Found, offer_canonical, to_article
 from archiver.parse.labels import split_keywords, unique
 from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Document, Structured, ld_names,
                                  structured_data, text_of)
 from archiver.parse.text import collapse, find_date, split_byline
+from archiver.parse.verdict import ERROR_TITLE, LISTING_TYPES
 from archiver.record import Article, Author, Citation
 
 INSTALL_HINT = 'the generic extractor needs trafilatura: pip install "archiver[generic]"'
 # trafilatura's XML vocabulary -> the HTML tags blocks_of() knows
 _TRAFILATURA_TAGS = {"head": "h2", "list": "ul", "item": "li", "row": "tr", "cell": "td",
                      "quote": "blockquote", "hi": "span", "ref": "a", "lb": "br", "graphic": "img"}
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
-# Boxes inside article containers that trafilatura keeps by default (whole parts of class / id).
+# Class / id words of boxes that are never the article's text (whole parts of names), which
+# trafilatura's defaults keep when they sit inside the article. Only a hint: density.prune_boxes
+# removes such a box only when it is small. Not "widget": Elementor calls every block one.
 _CHROME_NAME = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|sharedaddy|social|subscribe|signup|newsletters?|promo|related|"
     r"recommended|popular|most-read|also|comments?|respond|reply|advert|ad-slot|ads|sponsored|"
-    r"cookies?|banner|breadcrumbs?|pagination|pager|toolbar|tools|util|feedback|rating|widget|"
+    r"cookies?|banner|breadcrumbs?|pagination|pager|toolbar|tools|util|feedback|rating|"
     r"sidebar|rail|more-stories|embed-card|permissions|similar|toc|jump)(?=$|[\s_-])", re.I)
-_NEVER_PRUNED = frozenset(("html", "body", "main", "article"))
+# articleBody must cover this share of the text the page shows.
+COVERS = 0.9
+# A page titled like an error ("404", "Page not found") with less prose than this is one (the
+# layered extractor's figure).
+ERROR_PAGE_WORDS = 150
+_SCHEMA_NAMES = {n.lower(): n for n in (
+    "Article NewsArticle ScholarlyArticle MedicalScholarlyArticle BlogPosting Report TechArticle "
+    "AnalysisNewsArticle OpinionNewsArticle ReportageNewsArticle ReviewNewsArticle Posting "
+    "SocialMediaPosting LiveBlogPosting CollectionPage ItemList SearchResultsPage ProfilePage "
+    "ContactPage AboutPage FAQPage Product PublicationIssue Periodical Event Course CheckoutPage "
+    "QAPage").split()}
 _BY_LINE = re.compile(r"^(?:by|written by|words by)\s+(?P<names>[^|·•]+?)(?:\s*[|·•].*)?$", re.I)
 
 
@@ -53,6 +74,12 @@ def _trafilatura():
     except ImportError:
         raise ArchiverError(INSTALL_HINT) from None
     return trafilatura
+
+
+def trafilatura_load_html(html: str):
+    """The page as trafilatura's own tree, parsed once for its two extractions."""
+    from trafilatura.utils import load_html
+    return load_html(html)
 
 
 # ------------------------------------------------------------------ metadata layers
@@ -168,69 +195,70 @@ def byline_near_title(root, found: Found) -> None:
 
 # ------------------------------------------------------------------ body
 
-def pruned_html(root) -> str:
-    """The page without boxes that are never the article's text (share, related, comments,
-    sign-up, ...), which trafilatura's defaults keep when they sit inside the article."""
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.tag in _NEVER_PRUNED:
-            continue
-        names = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if names.strip() and _CHROME_NAME.search(names) and el.find(".//h1") is None:
-            drop(el)
-    return etree.tostring(root, encoding="unicode", method="html")
-
-
 def _squash(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    """Letters and digits only, lower case: text compared across markup and spacing."""
+    return _NOT_ALNUM.sub("", text.lower())
 
 
-def body_from_article_body(root, ld: dict) -> str | None:
-    """JSON-LD articleBody, checked against the page: None when the page does not show it."""
+def _size(text: str | None) -> int:
+    return len(_squash(text or ""))
+
+
+def body_from_article_body(blocks, ld: dict, main_text: str | None) -> str | None:
+    """JSON-LD articleBody, checked against the page, or None. Used only when it covers the
+    main text the page shows (a short articleBody is a teaser or a description, never the body
+    because it exists) and the page shows it (a stale one fails): then the page's blocks whose
+    text is in it, in page order (so paragraphs keep their breaks), or articleBody as written
+    when the page holds its sentences in blocks of its own cutting."""
     article_body = ld.get("articleBody")
-    if not isinstance(article_body, str) or len(article_body.split()) < 20:
+    if not isinstance(article_body, str) or not article_body.strip():
         return None
     wanted = _squash(article_body)
-    body_el = root.find("body") if root.find("body") is not None else root
-    page_blocks = [b for b in blocks_of(body_el) if len(_squash(b.text)) >= 8]
-    kept, covered = [], 0
-    for block in page_blocks:  # page blocks inside articleBody, in page order
+    if len(wanted) < COVERS * _size(main_text):
+        return None
+    kept, seen, covered = [], set(), 0
+    for block in blocks:  # page blocks inside articleBody, in page order
         squashed = _squash(block.text)
-        if squashed and squashed in wanted and block.text not in {k.text for k in kept}:
+        if len(squashed) >= 8 and squashed in wanted and squashed not in seen:
             kept.append(block)
+            seen.add(squashed)
             covered += len(squashed)
-    if kept and covered >= 0.9 * len(wanted):
+    if covered >= COVERS * len(wanted):
         return "\n\n".join(paragraphs(kept))
-    # The page holds the text in blocks of its own cutting: articleBody itself, if it is there.
-    page_text = _squash(text_of(body_el))
-    chunks = [_squash(s) for s in _SENTENCE.split(collapse(article_body)) if len(s) > 30]
-    if chunks and sum(c in page_text for c in chunks) >= 0.9 * len(chunks):
+    page_text = "".join(_squash(b.text) for b in blocks)
+    sentences = [_squash(s) for s in _SENTENCE.split(collapse(article_body)) if len(s) > 30]
+    if sentences and sum(s in page_text for s in sentences) >= COVERS * len(sentences):
         parts = [collapse(p) for p in re.split(r"\n\s*\n|\n", article_body) if collapse(p)]
         return "\n\n".join(parts)
     return None
 
 
 def body_from_trafilatura(doc, found: Found) -> str | None:
-    tree = getattr(doc, "body", None)
+    tree = getattr(doc, "body", None) if doc is not None else None
     if tree is None:
-        return collapse(doc.text or "") or None
+        return collapse(getattr(doc, "text", None) or "") or None
     tree = etree.fromstring(etree.tostring(tree))  # a private copy to rename tags in
     for el in tree.iter():
         if isinstance(el.tag, str) and el.tag in _TRAFILATURA_TAGS:
             el.tag = _TRAFILATURA_TAGS[el.tag]
-    lines = paragraphs(blocks_of(tree))
+    wrapper = etree.Element("div")  # a page of bare text comes back as one <span>, no block
+    wrapper.append(tree)
+    lines = paragraphs(blocks_of(wrapper))
     return "\n\n".join(_without_header_lines(lines, found)) or None
 
 
 def _without_header_lines(lines: list[str], found: Found) -> list[str]:
-    """trafilatura sometimes keeps the headline, the byline or the date line in the text."""
-    title = _squash(found.values.get("title") or "")
+    """trafilatura sometimes keeps the headline (the title, or the page's <h1> when the title
+    has the site's name appended), the byline or the date line in the text."""
+    headlines = {_squash(found.values.get("title") or "")} | set(found.values.get("_headlines", []))
+    headlines.discard("")
     names = [a.name for a in found.values.get("authors", [])]
     citation = found.values.get("citation")
     doi = citation.doi if citation else None
     kept = []
     for line in lines:
         squashed = _squash(line)
-        if title and squashed == title:
+        if squashed in headlines:
             continue
         if doi and doi in line and len(line) < 300:  # the journal's reference line
             continue
@@ -241,30 +269,65 @@ def _without_header_lines(lines: list[str], found: Found) -> list[str]:
     return kept
 
 
+def main_text(trafilatura, page, url: str | None, data: Structured, found: Found,
+              min_words: int) -> str | None:
+    """trafilatura's precise extraction; when that is too short to be an article (under
+    `min_words`), its balanced extraction if that is longer — precision mode sometimes keeps a
+    notice and drops the whole article. trafilatura's metadata fills what the page's did not."""
+    options = dict(url=url, include_comments=False, include_tables=True)
+    doc = trafilatura.bare_extraction(page, favor_precision=True, with_metadata=True, **options)
+    metadata(found, data, doc)
+    body = body_from_trafilatura(doc, found)
+    if text_size(body) < min_words:
+        other = body_from_trafilatura(trafilatura.bare_extraction(page, **options), found)
+        if _size(other) > _size(body):
+            body = other
+    return body
+
+
 # ------------------------------------------------------------------ the record
+
+def declared_type(data: Structured) -> str | None:
+    """The schema.org type the page declares itself (an article type first)."""
+    for kinds in (ARTICLE_TYPES, NON_ARTICLE_TYPES):
+        for name in sorted(data.types & kinds):
+            return _SCHEMA_NAMES.get(name, name)
+    return None
+
 
 def extract(document: Document, profile, url: str | None) -> Article:
     trafilatura = _trafilatura()
     root = document.tree()
     data = structured_data(root, url)
-    if data.types & NON_ARTICLE_TYPES and not data.types & ARTICLE_TYPES:
-        raise NotAnArticle(f"JSON-LD type {sorted(data.types & NON_ARTICLE_TYPES)[0]}")
     found = Found()
     metadata(found, data, None)
     byline_near_title(root, found)
-    body = body_from_article_body(root, data.article or {})  # before pruning: it checks the page
-    doc = trafilatura.bare_extraction(pruned_html(root), url=url, with_metadata=True,
-                                      include_comments=False, include_tables=True,
-                                      favor_precision=True)
-    metadata(found, data, doc)  # trafilatura's findings fill what the page's metadata did not
-    found.offer("body", body, "json-ld articleBody, checked against the page")
-    if doc is not None and not found.get("body"):
-        found.offer("body", body_from_trafilatura(doc, found), "trafilatura main text")
+    found.offer("article_type", declared_type(data), "json-ld @type")
+    found.offer("_headlines", [_squash(text_of(h1)) for h1 in root.iter("h1")], "<h1>")
+    blocks = blocks_of(root)
+    prune_boxes(root, _CHROME_NAME, blocks)
+    page = trafilatura_load_html(etree.tostring(root, encoding="unicode", method="html"))
+    body = main_text(trafilatura, page, url, data, found, profile.min_words) if page is not None else None
+    found.offer("title", data.title_tag, "<title>")
+    found.offer("body", body_from_article_body(blocks, data.article or {}, body),
+                "json-ld articleBody, checked against the page")
+    found.offer("body", body, "trafilatura main text")
     offer_canonical(found, data, url, data.base_url or url or data.canonical)
     article = to_article(found, url, profile)
+    refuse_without_main_text(article, data, profile, prose_size(article.body, blocks))
+    return article
+
+
+def refuse_without_main_text(article: Article, data: Structured, profile, prose: int) -> None:
+    """NotAnArticle unless the page has main text: at least the profile's min_words of prose
+    (text that is not the page's link lists), or any when the page declares itself an article;
+    an error page ("Page not found") has a few lines of prose and is refused too."""
+    declared = bool(data.types & ARTICLE_TYPES) or (data.first("og:type") or "").lower() == "article"
+    if not article.body or (prose < profile.min_words and not declared):
+        kind = "listing" if data.types & LISTING_TYPES and not declared else "other"
+        what = f"; JSON-LD type {article.article_type}" if article.article_type and not declared else ""
+        raise NotAnArticle(f"no article text ({prose} words of prose{what})", kind=kind)
+    if ERROR_TITLE.search(f"{article.title or ''} {data.title_tag or ''}") and prose < ERROR_PAGE_WORDS:
+        raise NotAnArticle(f"an error page: {collapse(article.title or data.title_tag)[:60]}", kind="error")
     if not article.title:
         raise NotAnArticle("no title")
-    declared = bool(data.types & ARTICLE_TYPES) or (data.first("og:type") or "").lower() == "article"
-    if not article.body or (article.word_count < profile.min_words and not declared):
-        raise NotAnArticle(f"no article text ({article.word_count} words)")
-    return article
