@@ -46,20 +46,102 @@ def test_profile_is_chosen_by_host_and_carlat_is_the_default():
     ("http://127.0.0.1:8765/articles/1234-x", "article"),  # a mirror's URL reads like the site's
     ("/newsletter-issue/tcprv37n1", "issue"),
     ("http://[::1/x", None),
+    # the current site
+    ("https://www.thecarlatreport.com/newsletters/1", "listing"),
+    ("https://www.thecarlatreport.com/newsletters/1?page=2", "listing"),
+    ("https://www.thecarlatreport.com/newsletters/1/issues/85", "issue"),
+    ("https://www.thecarlatreport.com/rss/articles", "feed"),
+    # 2017-2021
+    ("https://www.thecarlatreport.com/the-carlat-psychiatry-report/when-to-stop-an-ssri/", "article"),
+    ("https://www.thecarlatreport.com/the-carlat-child-psychiatry-report/a-slug/", "article"),
+    ("https://www.thecarlatreport.com/the-carlat-psychiatry-report/", "listing"),
+    ("https://www.thecarlatreport.com/the-carlat-psychiatry-report/page/2/", "listing"),
+    ("https://www.thecarlatreport.com/page/3/", "listing"),
+    ("https://www.thecarlatreport.com/newsletter-issue/tcprv16n1/", "issue"),
+    ("https://www.thecarlatreport.com/feed/", "feed"),
+    # ~2013, also on the child report's own host
+    ("https://www.thecarlatchildreport.com/node/512", "article"),
+    ("https://www.thecarlatchildreport.com/issue/vol11-no1", "issue"),
+    ("https://www.thecarlatreport.com/category/newsletter-article-categories/bipolar", "listing"),
+    ("https://www.thecarlatreport.com/", None),  # a start page: a hub whatever hints say
 ])
 def test_carlat_url_hints(url, kind):
     assert get_profile("carlat").hint(url) == kind
 
 
+@pytest.mark.parametrize("path", [
+    "/store", "/store/books/a-book", "/cart", "/cme", "/cme-center/tcpr-march-2021", "/users/sign_in",
+    "/user/login?destination=/articles/1", "/login/", "/subscribe/", "/register/", "/access-purchased-content",
+    "/blogs/1-the-carlat-psychiatry-blog/post/512-a-post", "/podcast/an-episode/", "/webinars",
+    "/psychiatry-news-videos/a-video", "/multimedia", "/authors/12-jane-roe", "/tag/adhd/", "/blog-tag/x/",
+    "/podcast-tag/sleep/", "/keywords/ketamine", "/taxonomy/term/41", "/policy/subscription",
+    "/privacy-policy/", "/terms-and-conditions/", "/about-us", "/contact-us",
+    "/ext/resources/2024/11/01/TCPR_QA_Smith Headshot.jpg?t=1730", "/sites/default/files/pdfs/TCPRV19N3.pdf",
+    "/wp-content/uploads/2018/01/x.pdf", "/newsletters/1/issues/85/learning-objectives",
+    "/learning-objectives/tcprv19n3", "/editorial-information/tcprv19n3", "/search?q=lithium",
+    "/?s=lithium", "/the-carlat-psychiatry-report/a-slug/feed/", "/print/612", "/forward?path=node/612",
+    "/a/picture.PNG",
+])
+def test_carlat_deny_patterns_keep_the_crawl_off_what_is_never_an_article(path):
+    assert get_profile("carlat").denies("https://www.thecarlatreport.com" + path)
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/articles/1227-is-ketamine-just-another-opiate", "/articles/1227", "/newsletters/1",
+    "/newsletters/1/issues/85", "/rss/articles", "/feed/", "/the-carlat-psychiatry-report/a-slug/",
+    "/newsletter-issue/tcprv16n1/", "/page/2/", "/node/512", "/faqs", "/celebrating-ten-years",
+    "/articles/2100-the-store-of-memories", "/articles/2101-a-cme-story",
+])
+def test_carlat_deny_patterns_leave_articles_and_hubs_alone(path):
+    assert not get_profile("carlat").denies("https://www.thecarlatreport.com" + path)
+
+
+def test_article_ids_come_from_whichever_pattern_matches(tmp_path):
+    mine = tmp_path / "two.toml"
+    mine.write_text('name = "two"\nextends = "carlat"\n[links]\n'
+                    "article = ['^/articles/(?P<id>\\d+)(?:-[^/]*)?$', '^/post/(?P<id>\\d+)/[a-z-]+$', "
+                    "'^/archive/[a-z-]+/$']\n", encoding="utf-8")
+    profile = get_profile(str(mine))
+    assert profile.article_id("https://x.example/post/77/a-title") == 77
+    assert profile.article_id("https://x.example/articles/12-b") == 12
+    assert profile.article_id("https://x.example/archive/no-id-here/") is None
+    assert profile.hint("https://x.example/archive/no-id-here/") == "article"
+    assert profile.article_ref("https://x.example/articles/12-b") == profile.article_ref("/articles/12") == "/articles/12"
+    carlat = get_profile("carlat")
+    assert carlat.article_id("https://www.thecarlatchildreport.com/node/512") is None  # not an article id
+    assert carlat.article_id("https://www.thecarlatreport.com/the-carlat-psychiatry-report/a-slug/") is None
+
+
+def test_deny_patterns_merge_with_the_defaults_by_name_and_can_be_switched_off(tmp_path):
+    mine = tmp_path / "mine.toml"
+    mine.write_text('name = "mine"\n[links.deny]\nshop = "^/shop/"\nfixed = ""\n', encoding="utf-8")
+    profile = get_profile(str(mine))
+    assert profile.denies("https://x.example/shop/a") and profile.denies("https://x.example/a.pdf")
+    assert not profile.denies("https://x.example/about")  # the defaults' `fixed` switched off
+    assert get_profile("generic").denies("https://x.example/about")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[links.deny]\nshop = "(unclosed"\n', encoding="utf-8")
+    with pytest.raises(ArchiverError, match="links.deny.shop: bad regex"):
+        get_profile(str(bad))
+    bad.write_text('name = "bad"\n[links]\narticel = "^/a/"\n', encoding="utf-8")
+    with pytest.raises(ArchiverError, match="links.articel: unknown kind"):
+        get_profile(str(bad))
+
+
 def test_carlat_hosts_ids_and_start_pages():
     profile = get_profile("carlat")
     assert profile.claims("https://thecarlatreport.com/x") and profile.claims("https://www.thecarlatreport.com/")
+    assert profile.claims("https://www.thecarlatchildreport.com/node/1")
     assert not profile.claims("https://elsewhere.example/articles/1234-x")
     assert profile.article_id("https://www.thecarlatreport.com/articles/1227-x") == 1227
     assert profile.article_id("https://www.thecarlatreport.com/articles/1234-slug?x=1") == 1234
     assert profile.article_id("https://www.thecarlatreport.com/store") is None
     assert profile.start_urls and all(profile.claims(url) for url in profile.start_urls)
-    assert all(profile.hint(url) == "listing" for url in profile.start_urls)
+    # the home page and the numbered newsletters; the RSS feed is tried on each start host
+    assert profile.start_urls[0] == "https://www.thecarlatreport.com/"
+    assert all(profile.hint(url) == "listing" for url in profile.start_urls[1:])
+    assert "https://www.thecarlatreport.com/newsletters/1" in profile.start_urls
+    assert profile.feeds == ("/rss/articles",)
     assert profile.newsletter_of_issue("https://www.thecarlatreport.com/newsletter-issue/ccprv12n2") == \
         "The Carlat Child Psychiatry Report"
     assert profile.newsletters.name_in("From The Carlat  Geriatric Psychiatry Report, May") == \
@@ -202,7 +284,7 @@ def test_generic_crawl_finds_articles_through_sitemap_and_rss(tmp_path):
     report, articles, requested = crawl_mirror(site, tmp_path, "generic", ["/"])
     assert sorted(articles) == ["/blog/losing-a-colony", "/news/falcon-cam", "/news/water-board-lead-pipes"]
     assert {"/sitemap.xml", "/feed.xml"} <= set(requested)
-    assert "/about" not in requested  # not listed by a sitemap or feed: not followed
+    assert "/about" not in requested and "/contact" not in requested  # fixed pages: denied by defaults.toml
     assert report.failed == 0 and report.new == 3
     assert articles["/blog/losing-a-colony"] == "Losing a colony to a warm winter"
 
@@ -226,7 +308,7 @@ def test_a_page_parsed_without_url_resolves_its_contents_against_its_canonical_u
 
 def test_generic_crawl_of_a_site_without_a_sitemap_reports_no_failure(tmp_path):
     # The generic profile tries /sitemap.xml on its own; a site without one is not an error,
-    # or a scheduled crawl would exit 1 on every run.
+    # or a scheduled crawl would exit 1 on every run: a final answer, listed as gone.
     site = FIXTURES / "profiles" / "generic" / "site"
     copy = tmp_path / "site"
     shutil.copytree(site, copy)
@@ -236,6 +318,7 @@ def test_generic_crawl_of_a_site_without_a_sitemap_reports_no_failure(tmp_path):
     report, articles, requested = crawl_mirror(copy, tmp_path, "generic", ["/"])
     assert "/sitemap.xml" in requested
     assert report.failed == 0 and report.failures == []
+    assert "sitemap.xml" in [url.rsplit("/", 1)[-1] for url, _ in report.gone_pages]
     assert articles  # the feed the home page announces still lists them
 
 

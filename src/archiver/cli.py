@@ -1,8 +1,9 @@
 """The command line: each command parses options, calls the library, formats the output.
 
 Exit statuses: 0 ok; 1 some inputs were not articles / failed; 2 bad usage or bad input;
-3 the crawl's field coverage fell (the site's markup changed); 75 another crawl holds the archive;
-124 the crawl stopped at --max-time (the next one resumes it); 130 interrupted.
+3 the crawl's field coverage fell (the site's markup changed); 74 the archive file vanished during
+a crawl; 75 another crawl holds the archive; 124 the crawl stopped at --max-time (the next one
+resumes it); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -407,6 +408,11 @@ def _progress_bar(quiet: bool):
 @click.option("--max-page-size", type=int, help="Largest decoded body in bytes.  [default: 20000000]")
 @click.option("--recheck-articles-days", type=float,
               help="Re-check articles last checked at least this many days ago.  [default: 0]")
+@click.option("--recheck-gone-days", type=float,
+              help="Ask again after this many days for pages that were gone (404) or skipped.  [default: 30]")
+@click.option("--max-other-hops", type=int,
+              help="Follow links through at most this many pages in a row that are neither "
+                   "articles nor listings / issues / feeds.  [default: 1]")
 @click.option("--allow-host", "allow_hosts", multiple=True, help="Another host that may be fetched.")
 @click.option("--warc-dir", help="Where WARC files go.  [default: data/warc]")
 @click.option("--warc/--no-warc", "warc", default=None, help="Write WARC files.  [default: --warc]")
@@ -424,9 +430,11 @@ def _progress_bar(quiet: bool):
 def crawl(urls, db_path, config_path, allow_hosts, log_file, profile_spec, **settings):
     """Crawl the site (or URL...) into the archive: polite, incremental, resumable.
 
-    Exit status 0 ok, 1 some pages failed (retried next run), 2 bad usage, 3 the field
-    coverage fell (the site's markup changed), 75 another crawl holds the archive, 124 stopped
-    at --max-time (the next crawl resumes), 130 interrupted (the next crawl resumes)."""
+    Exit status 0 ok (pages that are gone or skipped are final answers, listed in the report),
+    1 some pages failed (network errors, 5xx, 429: retried next run), 2 bad usage, 3 the field
+    coverage fell (the site's markup changed), 74 the archive file was deleted or replaced
+    during the crawl, 75 another crawl holds the archive, 124 stopped at --max-time (the next
+    crawl resumes), 130 interrupted (the next crawl resumes)."""
     import os
 
     from archiver.archive import Archive

@@ -49,6 +49,11 @@ class CrawlConfig:
     # Incremental re-checks: articles are re-checked with a conditional GET when their last check is
     # at least this many days old (0: every run). Listings and issue pages are re-checked every run.
     recheck_articles_days: float = 0.0
+    # Final answers (404/410, not HTML, too large, bad redirects...) are asked again after this many days.
+    recheck_gone_days: float = 30.0
+    # Discovery: links are followed from every article and hub (listing, issue page, feed, start
+    # page), and through at most this many pages in a row that are neither (0: never through one).
+    max_other_hops: int = 1
     # Output.
     warc: bool = True
     warc_dir: str = "data/warc"
@@ -75,13 +80,13 @@ class CrawlConfig:
 
     def validate(self) -> None:
         for name in ("delay", "jitter", "connect_timeout", "timeout", "page_timeout", "backoff",
-                     "max_backoff", "max_time", "recheck_articles_days", "coverage_drop"):
+                     "max_backoff", "max_time", "recheck_articles_days", "recheck_gone_days", "coverage_drop"):
             if getattr(self, name) < 0:
                 raise ArchiverError(f"{name} must not be negative")
         for name in ("concurrency", "max_page_size", "warc_max_size"):
             if getattr(self, name) < 1:
                 raise ArchiverError(f"{name} must be at least 1")
-        for name in ("retries", "max_pages", "max_redirects", "coverage_min_articles"):
+        for name in ("retries", "max_pages", "max_redirects", "coverage_min_articles", "max_other_hops"):
             if getattr(self, name) < 0:
                 raise ArchiverError(f"{name} must not be negative")
         if self.connect_timeout == 0 or self.timeout == 0 or self.page_timeout == 0:

@@ -1,11 +1,20 @@
-"""The crawl: frontier in the archive, discovery through the site profile, one transaction per page.
+"""The crawl: frontier in the archive, discovery by content, one transaction per page.
 
     with Archive("data/archive.db") as archive:
         report = crawl([], archive, CrawlConfig())   # [] = the profile's start pages
 
-Fetch threads only do network I/O, one parse thread discovers links and parses articles, and the
-main thread owns the SQLite connection and writes each page's capture, article and queue update
-in ONE transaction, which is what makes `kill -9` safe.
+A page is what it holds, not what its URL looks like: every fetched page is examined
+(archiver.parse.hubs) and its in-scope links — not denied by the profile, allowed by robots.txt —
+are followed when it is an article or a hub (a listing, an issue page, a feed or sitemap, a
+start page), and through at most `max_other_hops` pages in a row that are neither. The profile's
+URL hints only order the queue (articles, then hubs) and name pages before they are fetched.
+Start points: the start pages, the feeds the profile names, the `Sitemap:` lines of robots.txt.
+One GET per page per run: a URL, its redirect target, its canonical URL and its article id are
+one queue row.
+
+Fetch threads only do network I/O, one parse thread examines pages, and the main thread owns
+the SQLite connection and writes each page's capture, article and queue update in ONE
+transaction, which is what makes `kill -9` safe.
 A lock file (`<db>.lock`, flock: released by the OS however the process dies) keeps two crawls
 off one archive: the second raises `ArchiveLocked` (exit 75) at once.
 """
@@ -29,11 +38,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from archiver.config import CrawlConfig
-from archiver.errors import ArchiveLocked, ArchiverError, NotAnArticle
+from archiver.errors import ArchiveLocked, ArchiverError, ArchiveVanished
 from archiver.fetch import (
+    REDIRECT_STATUSES,
     Fetcher,
     FetchCancelled,
     FetchError,
@@ -43,7 +53,8 @@ from archiver.fetch import (
     strip_fragment,
 )
 from archiver.frontier import Frontier, QueueItem, utc_iso
-from archiver.parse.discover import listed_kind, sitemap_of
+from archiver.parse.discover import sitemap_of
+from archiver.parse.hubs import HUB_KINDS, Examined, examine
 from archiver.profile import Profile, get_profile
 from archiver.record import Article, Capture
 
@@ -54,6 +65,9 @@ SNIFFED_TYPES = {"", "application/octet-stream", "text/plain", "binary/octet-str
 COVERAGE_FIELDS = ("title", "authors", "published", "newsletter", "category", "issue", "citation",
                    "study_type", "disclosure", "body", "keywords")
 STORED_FAILURES = 500  # failures kept in the run's stored report; the count is always exact
+SHOWN = 20  # pages listed under each report line
+PERMANENT_REDIRECTS = {301, 308}
+ARCHIVE_CHECK_SECONDS = 0.5  # how often the crawl checks that its archive file is still there
 
 
 # -- the lock ---------------------------------------------------------------------------------
@@ -106,9 +120,16 @@ class Report:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
-    failed: int = 0
+    failed: int = 0  # transient failures (network, 5xx, 429 after the retries): retried next run
     blocked: int = 0  # disallowed by robots.txt
     failures: list[list[str]] = field(default_factory=list)  # [url, reason]
+    gone: int = 0  # final answers: 404, 410, other 4xx, "not found" pages
+    gone_pages: list[list[str]] = field(default_factory=list)
+    skipped: int = 0  # final answers that are no page: not HTML, empty, too large, bad redirects...
+    skipped_pages: list[list[str]] = field(default_factory=list)
+    hubs: int = 0  # listings, issue pages, feeds, start pages fetched
+    other_pages: int = 0  # pages fetched that are neither articles nor hubs
+    same_page: int = 0  # redirects to a page this run has fetched already (not fetched again)
     articles_parsed: int = 0
     field_counts: dict[str, int] = field(default_factory=dict)
     strategies: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -137,11 +158,17 @@ class Report:
         self.failed += 1
         self.failures.append([url, reason])
 
+    def final(self, state: str, url: str, reason: str) -> None:
+        """A final answer: "gone" or "skipped"."""
+        setattr(self, state, getattr(self, state) + 1)
+        getattr(self, f"{state}_pages").append([url, reason])
+
     def to_dict(self, limit_failures: bool = False) -> dict:
         data = asdict(self)
         del data["stopped"]
         if limit_failures:
-            data["failures"] = data["failures"][:STORED_FAILURES]
+            for name in ("failures", "gone_pages", "skipped_pages"):
+                data[name] = data[name][:STORED_FAILURES]
         return data
 
     @classmethod
@@ -156,13 +183,17 @@ class Report:
             f"  downloaded      {self.fetched}",
             f"  not modified    {self.not_modified}",
             f"  articles        {self.new} new, {self.changed} changed, {self.unchanged} unchanged",
+            f"  hubs            {self.hubs} (listings, issue pages, feeds, start pages)",
+            f"  other pages     {self.other_pages} (neither articles nor hubs)",
+            f"  same page       {self.same_page} (redirects to a page fetched already)",
             f"  robots.txt      {self.blocked} disallowed",
-            f"  failed          {self.failed}",
+            f"  gone            {self.gone} (404, 410, not found: a final answer, asked again in days)",
+            *self._listed(self.gone_pages),
+            f"  skipped         {self.skipped} (not HTML, empty, too large, bad redirects: final answers)",
+            *self._listed(self.skipped_pages),
+            f"  failed          {self.failed} (network errors, 5xx, 429: retried on the next run)",
+            *self._listed(self.failures),
         ]
-        for url, reason in self.failures[:20]:
-            lines.append(f"    {url}: {reason}")
-        if len(self.failures) > 20:
-            lines.append(f"    ... and {len(self.failures) - 20} more (see the log)")
         coverage = self.coverage()
         if coverage:
             lines.append(f"  field coverage of the {self.articles_parsed} articles parsed in this run:")
@@ -179,6 +210,13 @@ class Report:
             lines.append(f"  stopped at {self.stopped}: the pages not fetched stay pending; "
                          "the next crawl resumes this run")
         return "\n".join(lines)
+
+    @staticmethod
+    def _listed(pages: list[list[str]]) -> list[str]:
+        lines = [f"    {url}: {reason}" for url, reason in pages[:SHOWN]]
+        if len(pages) > SHOWN:
+            lines.append(f"    ... and {len(pages) - SHOWN} more (see the log)")
+        return lines
 
 
 def coverage_alarms(report: Report, history: list[dict], config: CrawlConfig) -> list[str]:
@@ -204,21 +242,19 @@ class PageResult:
     item: QueueItem
     capture: Capture | None = None
     error: FetchError | None = None
-    article: Article | None = None
-    parse_error: str | None = None
-    links: list[str] = field(default_factory=list)
+    examined: Examined | None = None  # what the page is by its content, and its links
     exchanges: list = field(default_factory=list)  # for the WARC, written by the main thread
 
 
 def kind_of(url: str, profile: Profile) -> str | None:
     """What a URL is by the profile's hints (judged on path + query, so a local mirror's URLs
-    read like the site's); for a profile without hints, what a sitemap or feed said of it.
-    None for a malformed one (`http://[::1/x`): not followed, and not the failure of its page."""
+    read like the site's), "page" when they say nothing. None for a malformed one
+    (`http://[::1/x`): not followed, and not the failure of its page."""
     try:
-        urlsplit(url)
+        urlsplit(url).port  # raises ValueError when out of range or not a number
     except ValueError:
         return None
-    return profile.hint(url) if profile.links else listed_kind(url)
+    return profile.hint(url) or "page"
 
 
 def is_html(capture: Capture) -> bool:
@@ -232,45 +268,45 @@ def is_html(capture: Capture) -> bool:
     return False
 
 
-def fetch_page(fetcher: Fetcher, item: QueueItem) -> PageResult:
-    """Runs in a fetch thread: only the network, so the thread is free for the next request."""
+def fetch_page(fetcher: Fetcher, item: QueueItem, claim=None, release=None) -> PageResult:
+    """Runs in a fetch thread: only the network, so the thread is free for the next request.
+    `claim(url, by)` says whether a redirect to `url` is followed (this run has not fetched that
+    page yet); `release(urls)` gives back what a failed fetch claimed."""
     result = PageResult(item)
+    claimed: list[str] = []
+
+    def follow(target: str) -> bool:
+        if claim is None:
+            return True
+        if claim(target, item.url):
+            claimed.append(target)
+            return True
+        return False
+
     try:
         result.capture = fetcher.fetch(item.url, etag=item.etag, last_modified=item.last_modified,
-                                       exchanges=result.exchanges)
+                                       exchanges=result.exchanges, follow=follow)
     except FetchError as exc:
         result.error = exc
     except Exception as exc:  # a bug met on one page is that page's failure, not the crawl's
         log.exception("%s: unexpected error while fetching", item.url)
         result.error = FetchError(f"internal error: {type(exc).__name__}: {exc}"[:300], retryable=True)
+    if result.error is not None and release is not None:
+        release(claimed)
     return result
 
 
-def needs_parsing(result: PageResult) -> bool:
-    from archiver.parse.discover import FEED_TYPES  # sitemaps and feeds list pages too
-
-    return result.capture is not None and result.capture.status == 200 and (
-        is_html(result.capture) or result.capture.content_type in FEED_TYPES)
-
-
-def parse_page(result: PageResult, profile=None) -> PageResult:
-    """Runs in the parse thread: discover links, and parse article pages."""
-    from archiver.parse import discover_links, parse_capture
-
-    capture, item = result.capture, result.item
-    if capture.content_type not in HTML_TYPES:  # sniffed: let the parser see it as HTML
+def examine_page(result: PageResult, profile: Profile) -> PageResult:
+    """Runs in the parse thread: what the page is by its content, and its links."""
+    capture = result.capture
+    html = is_html(capture)
+    if html and capture.content_type not in HTML_TYPES:  # sniffed: let the parser see it as HTML
         capture = dataclasses.replace(capture, headers={**capture.headers, "content-type": "text/html"})
     try:
-        result.links = discover_links(capture.body, capture.url, capture.headers)
+        result.examined = examine(capture, profile, html=html)
     except Exception as exc:  # one bad page never stops a batch
-        log.warning("%s: link discovery failed: %s", capture.url, exc)
-    if item.kind == "article" or kind_of(capture.url, profile) == "article":
-        try:
-            result.article = parse_capture(capture, profile)
-        except NotAnArticle as exc:
-            result.parse_error = f"not an article: {exc}"
-        except Exception as exc:  # a parser bug on one page is reported, not fatal
-            result.parse_error = f"parser error: {type(exc).__name__}: {exc}"[:300]
+        log.exception("%s: examining the page failed", capture.url)
+        result.examined = Examined("broken", f"internal error: {type(exc).__name__}: {exc}"[:300])
     return result
 
 
@@ -335,6 +371,16 @@ class Crawler:
         self.robots_store = ArchiveRobotsStore(archive, self.scope.hosts)
         self.fetcher = Fetcher(config, self.scope, recorder=self.recorder, robots_store=self.robots_store)
         self.report = Report()
+        self.start_pages = set(self.start_urls)  # hubs whatever their content says
+        # URLs asked (or being asked) in this run, with the canonical URLs and redirect targets
+        # they turned out to be, each -> the row that has its page: none is fetched twice. Fetch
+        # threads read it through _claim.
+        self._claimed: dict[str, str] = {}
+        self.run_id = 0
+        self._claim_lock = threading.Lock()
+        self._robots_sitemaps: set[str] = set()  # origins whose Sitemap: lines are queued
+        self._db_file = _file_identity(archive.path)
+        self._db_checked = time.monotonic()
 
     def close(self) -> None:
         self.fetcher.close()
@@ -344,8 +390,12 @@ class Crawler:
     def run(self) -> Report:
         started = time.monotonic()
         with self.archive.transaction():
-            start = [(u, kind_of(u, self.profile) or "start") for u in self.start_urls]
-            run_id, resumed = self.frontier.begin_run(start, self.config.recheck_articles_days)
+            self.frontier.fill_keys(self.article_key)
+            start = [(u, self.profile.hint(u) or "start", self.article_key(u)) for u in self.start_urls]
+            run_id, resumed = self.frontier.begin_run(start, self.config.recheck_articles_days,
+                                                      self.config.recheck_gone_days)
+            self._claimed.update(self.frontier.fetched_in_run(run_id))
+        self.run_id = run_id
         if resumed:
             saved = self.frontier.run_report(run_id)
             self.report = Report.from_dict(saved) if saved else Report()
@@ -357,12 +407,32 @@ class Crawler:
         finally:
             self.report.seconds = seconds_before + time.monotonic() - started
             self.report.bytes_received = bytes_before + self.fetcher.bytes_received
+        self._check_archive(every=0)
         history = self.frontier.finished_reports(run_id)
         self.report.alarms = coverage_alarms(self.report, history, self.config)
         with self.archive.transaction():
             self.frontier.save_report(run_id, self.report.to_dict(limit_failures=True), finished=True,
                                       alarm="; ".join(self.report.alarms) or None)
         return self.report
+
+    def article_key(self, url: str) -> str | None:
+        """The queue's identity of an article URL with an id: host (without www.) + the path up
+        to the id, so /articles/1227 and /articles/1227-slug are one row."""
+        ref = self.profile.article_ref(url)
+        return f"{host_key(url).removeprefix('www.')}{ref}" if ref else None
+
+    def _claim(self, url: str, by: str | None = None) -> bool:
+        """True, and the URL is `by`'s (its own by default), when this run has not asked for it."""
+        with self._claim_lock:
+            if url in self._claimed or self.profile.denies(url):
+                return False
+            self._claimed[url] = by or url
+            return True
+
+    def _release(self, urls: list[str]) -> None:
+        with self._claim_lock:
+            for url in urls:
+                self._claimed.pop(url, None)
 
     def _host_limit(self, url: str) -> int:
         # With a delay the pacer sends one request per host at a time anyway: a second worker
@@ -404,7 +474,9 @@ class Crawler:
                     candidates.remove(item)
                     per_host[host_key(item.url)] += 1
                     self.report.requests += 1
-                    fetching[fetch_pool.submit(fetch_page, self.fetcher, item)] = item
+                    self._claim(item.url)
+                    fetching[fetch_pool.submit(fetch_page, self.fetcher, item, self._claim,
+                                               self._release)] = item
                 if not fetching and not parsing:
                     if stopping and self.frontier.pending(self.scope.hosts, 1):
                         self._stop(run_id, totals)
@@ -419,8 +491,8 @@ class Crawler:
                         if isinstance(result.error, FetchCancelled):
                             self.report.requests -= 1
                             continue  # neither done nor failed: the page stays pending
-                        if needs_parsing(result):
-                            parsing[parse_pool.submit(parse_page, result, self.profile)] = item
+                        if result.capture is not None and result.capture.status == 200:
+                            parsing[parse_pool.submit(examine_page, result, self.profile)] = item
                             continue
                     else:
                         item = parsing.pop(future)
@@ -451,6 +523,9 @@ class Crawler:
                 candidates[:] = self.frontier.pending(self.scope.hosts, 500, skip=busy)
             best, best_time = None, None
             now = self.fetcher.pacer.clock()
+            for item in [c for c in candidates if c.url in self._claimed]:
+                candidates.remove(item)
+                self._drop(item.url)
             for item in candidates:
                 host = host_key(item.url)
                 if per_host[host] >= self._host_limit(item.url):
@@ -464,10 +539,32 @@ class Crawler:
                 return best
         return None
 
+    def _check_archive(self, every: float = ARCHIVE_CHECK_SECONDS) -> None:
+        """Stop when the archive file was deleted or replaced: SQLite would go on writing into
+        the unlinked file, and everything crawled from then on would be lost. A stat() lets
+        the other threads run, so it is done at most every `every` seconds."""
+        now = time.monotonic()
+        if now - self._db_checked < every:
+            return
+        self._db_checked = now
+        if _file_identity(self.archive.path) != self._db_file:
+            raise ArchiveVanished(f"{self.archive.path}: the archive file was deleted or replaced during "
+                                  "the crawl; stopped (restore it or start a new archive)")
+
+    def _drop(self, url: str) -> None:
+        """A queued URL this run has met already as another row's page (a redirect target, a
+        canonical URL): not asked, its row an alias of that one."""
+        owner = self._claimed.get(url)
+        if owner and owner != url and self.frontier.is_pending(url):
+            with self.archive.transaction():
+                self.frontier.mark_alias(url, self.run_id, owner)
+                self.report.same_page += 1
+
     def _record(self, run_id: int, result: PageResult) -> None:
         """Everything one page produced, in one transaction. If writing its WARC records or
         storing it fails (disk full, a record the archive refuses), the page's writes are rolled
         back and it is recorded as failed, with the reason."""
+        self._check_archive()
         self.robots_store.save()
         if self.recorder is not None:
             # Before the page's transaction: a kill between the two leaves a WARC record the next
@@ -507,54 +604,180 @@ class Crawler:
         report, frontier, url = self.report, self.frontier, result.item.url
         with self.archive.transaction():
             if result.error is not None:
-                blocked = isinstance(result.error, RobotsDisallowed)
-                if blocked:
-                    report.blocked += 1
-                else:
-                    report.fail(url, result.error.reason)
-                retry_at = None
-                if result.error.retry_after:
-                    retry_at = utc_iso(datetime.now(timezone.utc) + timedelta(seconds=result.error.retry_after))
-                frontier.mark_failed(url, run_id, result.error.reason, blocked=blocked, retry_at=retry_at)
-                log.log(logging.INFO if blocked else logging.WARNING, "%s: %s", url, result.error.reason)
+                self._record_error(run_id, url, result.error)
             elif result.capture.status == 304:
                 report.not_modified += 1
                 frontier.mark_not_modified(url, run_id)
                 log.info("304 %s", url)
             else:
                 self._record_capture(run_id, result)
+            self._queue_robots_sitemaps(url)
             frontier.save_report(run_id, report.to_dict(limit_failures=True))
 
+    def _record_error(self, run_id: int, url: str, error: FetchError) -> None:
+        """No answer: robots.txt said no (blocked), a final answer (skipped: off-scope or looping
+        redirects, too large, a bad URL...), or a transient failure retried next run."""
+        if isinstance(error, RobotsDisallowed):
+            self.report.blocked += 1
+            self.frontier.mark_failed(url, run_id, error.reason, blocked=True)
+            log.info("%s: %s", url, error.reason)
+        elif not error.retryable:
+            self.report.final("skipped", url, error.reason)
+            self.frontier.mark_final(url, run_id, "skipped", error.reason)
+            log.info("%s: skipped: %s", url, error.reason)
+        else:
+            self.report.fail(url, error.reason)
+            retry_at = None
+            if error.retry_after:
+                retry_at = utc_iso(datetime.now(timezone.utc) + timedelta(seconds=error.retry_after))
+            self.frontier.mark_failed(url, run_id, error.reason, retry_at=retry_at)
+            log.warning("%s: %s", url, error.reason)
+
     def _record_capture(self, run_id: int, result: PageResult) -> None:
-        report, capture, url = self.report, result.capture, result.item.url
+        report, capture, item = self.report, result.capture, result.item
+        if capture.status in REDIRECT_STATUSES and capture.headers.get("location"):  # see _claim
+            self._record_redirect(run_id, item, capture)
+            return
+        url = self._page_row(run_id, item, capture.url, result.exchanges)
         report.fetched += 1
-        capture_id = self.archive.add_capture(capture)
-        outcome = None
-        if result.article is not None:
-            outcome = self.archive.store(result.article, capture_id, seen_at=capture.fetched_at)
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            report.count_article(result.article)
-        reason = result.parse_error
-        if reason:
-            report.fail(url, reason)
-        elif capture.status >= 400 and not guessed_and_absent(url, capture.status):
+        capture_id = self.archive.add_capture(capture, profile=self.profile.name)
+        examined = result.examined
+        if capture.status >= 500:
             reason = f"HTTP {capture.status}"
             report.fail(url, reason)
-        for link in result.links:
+            self.frontier.mark_failed(url, run_id, reason)
+            log.warning("%s: %s", url, reason)
+            return
+        if capture.status != 200 or examined is None:
+            state = "gone" if capture.status >= 400 else "skipped"
+            reason = f"HTTP {capture.status}"
+            report.final(state, url, reason)
+            self.frontier.mark_final(url, run_id, state, reason, status=capture.status)
+            log.info("%d %s", capture.status, url)
+            return
+        self._record_examined(run_id, url, item, capture, capture_id, examined)
+
+    def _record_examined(self, run_id: int, url: str, item: QueueItem, capture: Capture,
+                         capture_id: int, examined: Examined) -> None:
+        """A fetched page whose content says what it is: the one place a page's verdict is known."""
+        report, kind = self.report, examined.kind
+        outcome = canonical = None
+        hub = kind in HUB_KINDS or url in self.start_pages
+        if kind == "article":
+            outcome = self.archive.store(examined.article, capture_id, seen_at=capture.fetched_at)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            report.count_article(examined.article)
+            canonical = examined.article.canonical_url
+            state, reason = "done", None
+        elif hub:
+            # TODO(lead): an issue page's Issue is stored here (Archive.store_issue) once the
+            # parser returns one for kind "issue".
+            report.hubs += 1
+            state, reason = "done", examined.reason or None
+        elif kind == "error":  # a "not found" page answered 200
+            state, reason = "gone", f"not found: {examined.reason}"
+        elif kind == "unreadable":  # not HTML, empty, binary: nothing to read
+            state, reason = "skipped", examined.reason
+        elif kind == "broken":  # the parser crashed: retried next run, with the next parser
+            state, reason = "failed", examined.reason
+        elif self.profile.hint(url) == "article":  # the profile's hints call it one: the report says it is none
+            state, reason = "skipped", f"not an article: {examined.reason}"
+        else:
+            report.other_pages += 1
+            state, reason = "done", examined.reason or None
+        self._follow_links(url, item.hops, examined.links, through=hub or kind == "article")
+        stored_kind = kind if kind in HUB_KINDS or kind == "article" else "other"
+        reason = reason[:300] if reason else None
+        if state == "done":
+            self.frontier.mark_fetched(
+                url, run_id, capture.status, kind=stored_kind, etag=capture.headers.get("etag"),
+                last_modified=capture.headers.get("last-modified"),
+                changed=outcome in ("new", "changed"), canonical=canonical, reason=reason)
+        elif state == "failed":
+            report.fail(url, reason)
+            self.frontier.mark_failed(url, run_id, reason)
+        else:
+            report.final(state, url, reason)
+            self.frontier.mark_final(url, run_id, state, reason, status=capture.status, kind=stored_kind)
+        if canonical and canonical != url:
+            self._claim(canonical, url)
+        log.info("%d %s (%s%s)", capture.status, url, kind, f", {outcome}" if outcome else "")
+
+    def _follow_links(self, url: str, hops: int, links: list, *, through: bool) -> None:
+        """Queue the page's in-scope links that the profile does not deny: all of an article's or
+        a hub's; of another page, only while `max_other_hops` allows."""
+        if not through and hops >= self.config.max_other_hops:
+            return
+        next_hops = 0 if through else hops + 1
+        for link, listed_as in links:  # absolute, without fragments
             kind = kind_of(link, self.profile)
-            if kind and self.scope.allows(link):
-                self.frontier.add(strip_fragment(link), kind, discovered_from=url)
-        self.frontier.mark_fetched(
-            url, run_id, capture.status, etag=capture.headers.get("etag"),
-            last_modified=capture.headers.get("last-modified"),
-            changed=outcome in ("new", "changed"), reason=reason)
-        log.info("%d %s%s", capture.status, url, f" ({outcome})" if outcome else "")
+            if kind is None or not self.scope.allows(link) or self.profile.denies(link):
+                continue
+            if kind == "page" and listed_as:
+                kind = listed_as  # what the feed or sitemap listing it says
+            self._queue(link, kind, url, next_hops)
+
+    def _queue(self, url: str, kind: str, discovered_from: str, hops: int) -> None:
+        key = self.article_key(url)
+        if key and not self._bare(url):
+            same = self.frontier.same_page(url, key)
+            if same and self._bare(same) and self.frontier.is_pending(same):
+                self.frontier.replace(same, url)  # /articles/1227 would only redirect here
+                self._claim(same, url)  # never asked: _pick drops it from its candidates
+                return
+        self.frontier.add(url, kind, discovered_from=discovered_from, hops=hops, key=key)
+
+    def _bare(self, url: str) -> bool:
+        """An article URL that is its id alone (/articles/1227): sites redirect it to the full one."""
+        return urlsplit(url).path.rstrip("/") == (self.profile.article_ref(url) or "").rstrip("/")
+
+    def _page_row(self, run_id: int, item: QueueItem, final: str, exchanges: list) -> str:
+        """The queue row a fetched page is recorded in: its own, or, when redirects led
+        elsewhere, the target's (created from this one if needed; this row becomes an alias when
+        every hop was permanent, so later runs ask the target at once)."""
+        if final == item.url:
+            return item.url
+        hops = [e.status for e in exchanges if e.status in REDIRECT_STATUSES]
+        permanent = bool(hops) and all(status in PERMANENT_REDIRECTS for status in hops)
+        self.frontier.move(item.url, final, run_id, key=self.article_key(final), permanent=permanent)
+        if item.url in self.start_pages:
+            self.start_pages.add(final)
+        return final
+
+    def _record_redirect(self, run_id: int, item: QueueItem, capture: Capture) -> None:
+        """A redirect not followed: to a page this run has fetched already (the same page), or
+        to one the profile denies (a login page: skipped)."""
+        target = strip_fragment(urljoin(capture.url, capture.headers.get("location", "").strip()))
+        if self.profile.denies(target):
+            reason = f"redirects to an excluded page: {target}"[:300]
+            self.report.final("skipped", item.url, reason)
+            self.frontier.mark_final(item.url, run_id, "skipped", reason, status=capture.status)
+        else:
+            self.report.same_page += 1
+            self.frontier.mark_alias(item.url, run_id, target, status=capture.status)
+        log.info("%d %s -> %s", capture.status, item.url, target)
+
+    def _queue_robots_sitemaps(self, url: str) -> None:
+        """The `Sitemap:` lines of a host's robots.txt, queued as feeds once per run."""
+        origin = f"{urlsplit(url).scheme}://{host_key(url)}"
+        if origin in self._robots_sitemaps:
+            return
+        sitemaps = self.fetcher.sitemaps(url)
+        if sitemaps is None:
+            return
+        self._robots_sitemaps.add(origin)
+        for sitemap in sitemaps:
+            if kind_of(sitemap, self.profile) and self.scope.allows(sitemap):
+                self.frontier.add(strip_fragment(sitemap), "feed", discovered_from=f"{origin}/robots.txt")
 
 
-def guessed_and_absent(url: str, status: int) -> bool:
-    """A site's conventional /sitemap.xml, which the generic profile tries without being told,
-    is simply absent on many sites: that is no failure (or every scheduled run would exit 1)."""
-    return status in (404, 410) and urlsplit(url).path == "/sitemap.xml"
+def _file_identity(path) -> tuple[int, int] | None:
+    """(device, inode) of the archive file; None once it is gone."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 @contextmanager
@@ -570,11 +793,9 @@ def quick_thread_switches(interval: float = 0.001):
 
 
 def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile: Profile) -> list[str]:
-    """The given URLs, else the config's, else the profile's start pages; with each site's
-    /sitemap.xml when the profile guesses sitemaps."""
+    """The given URLs, else the config's, else the profile's start pages; with the feeds the
+    profile names on each start host, and its /sitemap.xml when the profile guesses sitemaps."""
     urls = list(start_urls) or list(config.start_urls) or list(profile.start_urls)
-    if profile.guess_sitemap:
-        urls += [s for s in dict.fromkeys(map(sitemap_of, urls)) if s and s not in urls]
     if not urls:
         raise ArchiverError(f"profile {profile.name!r} has no start pages: give a URL")
     for url in urls:
@@ -589,7 +810,11 @@ def resolve_start_urls(start_urls: list[str], config: CrawlConfig, profile: Prof
             # It would be kept in every stored URL, the WARC and the logs; never quoted back.
             raise ArchiverError(f"a URL with a user name or password is not supported: "
                                 f"{parts.scheme}://{parts.hostname}/... (use --cookies)")
-    return urls
+    origins = dict.fromkeys(sitemap_of(url) for url in urls)  # https://host/sitemap.xml
+    extra = [urljoin(origin, feed) for origin in origins if origin for feed in profile.feeds]
+    if profile.guess_sitemap:
+        extra += [origin for origin in origins if origin]
+    return urls + [url for url in dict.fromkeys(extra) if url not in urls]
 
 
 def crawl(start_urls, archive, config: CrawlConfig | None = None, *, progress=None, profile=None) -> Report:

@@ -2,9 +2,10 @@
 
 Serves the fixture mirror `tests/fixtures/site/` on a localhost port (archiver.mirror, with
 robots.txt, ETag/Last-Modified and 304s, like the real site's server), crawls it into
-`data/archive.db` from the default profile's start pages, prints the crawl report, `archiver
-stats` and one `archiver search`, and stops the server. Run it twice: the second crawl finds
-everything "not modified".
+`data/archive.db` from the default profile's start pages that the mirror has (its home page),
+prints the crawl report, `archiver stats` and one `archiver search`, and stops the server. Run
+it twice: the second crawl finds everything "not modified" (pages that answered 404 wait
+`recheck_gone_days` before they are asked again).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def start_mirror(pages: dict[str, Page]) -> SiteServer:
 def main(db: str = "data/archive.db") -> int:
     pages = mirror_pages()
     with start_mirror(pages) as server:
-        start = [server.url(path) for path in demo_start_paths(pages)]
+        # Never the real site: the mirror's home page when it has none of the profile's start pages.
+        start = [server.url(path) for path in demo_start_paths(pages) or ["/"]]
         print(f"serving the fixture mirror ({len(pages)} files) at {server.base_url}")
         # A small delay instead of the real site's 1 s: the mirror is ours, politeness still shown.
         crawl_status = run_cli("crawl", *start, "--db", db, "--delay", "0.02", "--concurrency", "2")

@@ -33,3 +33,10 @@ class CoverageAlarm(ArchiverError):
     """Field coverage fell well below the archive's history: the site probably changed."""
 
     exit_code = 3
+
+
+class ArchiveVanished(ArchiverError):
+    """The archive file was deleted or replaced while a crawl was writing to it: the crawl stops
+    (EX_IOERR) rather than go on writing into a file nobody can open any more."""
+
+    exit_code = 74

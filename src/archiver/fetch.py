@@ -750,6 +750,15 @@ class Fetcher:
                              self.pacer.clock() + self.pacer.margin(crawl_delay) + crawl_delay)
         return rules
 
+    def sitemaps(self, url: str) -> list[str] | None:
+        """The `Sitemap:` lines of the robots.txt read for the URL's origin, as absolute URLs;
+        None while it has not been read."""
+        origin = self._origin(url)
+        if origin not in self._robots:
+            return None
+        robots = self._robots[origin]
+        return [urljoin(origin + "/robots.txt", s) for s in robots.sitemaps] if isinstance(robots, Protego) else []
+
     def _check_paused(self, url: str) -> None:
         with self._lock:
             until = self._paused.get(host_key(url), 0.0)
@@ -769,17 +778,19 @@ class Fetcher:
         return headers
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              exchanges: list[Exchange] | None = None) -> Capture:
+              exchanges: list[Exchange] | None = None, follow: Callable[[str], bool] | None = None
+              ) -> Capture:
         """GET `url` politely; a conditional GET when validators are given (a 304 has no body).
 
         The request/response exchanges go to the recorder, or, when `exchanges` is given, are
         appended to it for the caller to record (the crawl writes them from its main thread,
         keeping that work off the fetch threads). A 304's exchange has no `refers_to_date`:
-        the caller may fill it in from its own records."""
+        the caller may fill it in from its own records. `follow(target)` False stops at a
+        redirect and returns it as the capture (the crawl has that page already)."""
         sink = exchanges.append if exchanges is not None else self.recorder
         self._check_url(url)
         return self._get(strip_fragment(url), self._validators(etag, last_modified), check_robots=True,
-                         max_size=self.config.max_page_size, sink=sink)
+                         max_size=self.config.max_page_size, sink=sink, follow=follow)
 
     @staticmethod
     def _check_url(url: str) -> None:
@@ -793,7 +804,7 @@ class Fetcher:
             raise FetchError("refused: a URL with a user name or password")
 
     def _get(self, url: str, headers: dict, *, check_robots: bool, max_size: int, sink,
-             truncate: bool = False) -> Capture:
+             truncate: bool = False, follow: Callable[[str], bool] | None = None) -> Capture:
         visited: set[str] = set()
         for _hop in range(self.config.max_redirects + 1):
             if self.cancelled:
@@ -808,7 +819,10 @@ class Fetcher:
             response, body = self._send_with_retries(url, headers, max_size, sink, truncate)
             location = response.headers.get("location")
             if response.status_code in REDIRECT_STATUSES and location:
-                url = self._redirect_target(url, location, visited)
+                target = self._redirect_target(url, location, visited)
+                if follow is not None and not follow(target):
+                    return self._capture(url, response, body)
+                url = target
                 continue
             return self._capture(url, response, body)
         raise FetchError(f"more than {self.config.max_redirects} redirects")

@@ -3,7 +3,8 @@
 `SiteServer` serves a dict of pages keyed by path (+ "?query") on a loopback port, like a real
 site's server: ETag / Last-Modified and 304s for conditional GETs, keep-alive, an optional
 latency and fault hook, and a log of every request. `mirror_pages(site_dir)` reads a fixture
-mirror laid out by its MANIFEST.json (tests/fixtures/site/ and the other mirrors).
+mirror laid out by its MANIFEST.json (tests/fixtures/site/, tests/fixtures/mirrors/*/ and the
+profiles' mirrors): path -> {"file", "content_type", "status"}, or {"status": 301, "location"}.
 """
 
 from __future__ import annotations
@@ -175,6 +176,10 @@ def mirror_pages(site: Path = SITE) -> dict[str, Page]:
     pages = {}
     for entry in entries:
         path = entry.get("path") or entry.get("url")
+        if "location" in entry:  # a redirect
+            pages[path] = Page(b"", "text/html; charset=utf-8", int(entry.get("status", 301)),
+                               (("Location", entry["location"]),))
+            continue
         content_type = entry.get("content_type") or entry.get("content-type") or "text/html; charset=utf-8"
         pages[path] = Page((site / entry["file"]).read_bytes(), content_type, int(entry.get("status", 200)))
     if "/robots.txt" not in pages and (site / "robots.txt").exists():

@@ -1,7 +1,7 @@
 """Site profiles: everything site-specific, as TOML data, in one frozen object.
 
 A profile (src/archiver/profiles/<name>.toml, or any TOML file; see docs/profiles.md) names its
-hosts and start pages, URL hints, newsletter names, the template and label vocabulary, what makes
+hosts and start pages, URL hints and deny patterns, feeds, newsletter names, the template and label vocabulary, what makes
 a page an article, and its extractor. It starts from `profiles/defaults.toml` (or, with
 `extends = "<profile>"`, from that profile) and replaces what it gives, table by table. Everything
 is checked and compiled once, when the profile loads: a bad regex, CSS selector or XPath is one
@@ -34,7 +34,7 @@ from archiver.errors import ArchiverError
 
 DEFAULT_PROFILE = "carlat"  # saved pages without a URL, and hosts no built-in profile claims
 DEFAULTS = "defaults"  # profiles/defaults.toml: what every profile starts from
-HINT_KINDS = ("article", "issue", "listing")
+HINT_KINDS = ("article", "issue", "listing", "feed")  # in the order they are tried
 EXTRACTORS = {
     "layered": "archiver.parse.layered:extract",
     "rules": "archiver.parse.rules:extract",
@@ -173,7 +173,9 @@ class Profile:
     hosts: frozenset[str] = frozenset()
     base_url: str | None = None
     start_urls: tuple[str, ...] = ()
-    links: dict[str, re.Pattern] = field(default_factory=dict)  # kind -> URL hint (path + ?query)
+    # kind -> URL hints on path + ?query, each alternative compiled alone (each may name its `id`)
+    links: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)
+    deny: tuple[re.Pattern, ...] = ()  # links never followed: any of [links.deny] (path + ?query)
     extractor_name: str = "rules"
     extractor: Extractor | None = None
     fields: dict[str, list[dict]] = field(default_factory=dict)  # the rules extractor's rules
@@ -187,6 +189,9 @@ class Profile:
     min_bylined_words: int = 25
     expected_fields: tuple[str, ...] = ()
     guess_sitemap: bool = False  # a crawl also tries each start host's /sitemap.xml
+    feeds: tuple[str, ...] = ()  # feeds / sitemaps (paths or URLs) a crawl tries on each start host
+    teaser_link: re.Pattern | None = None  # the words of a teaser's link ("Read more")
+    min_teasers: int = 3  # article teasers that make an unhinted page a hub
 
     @classmethod
     def from_data(cls, data: dict, source: str = "") -> Profile:
@@ -197,11 +202,13 @@ class Profile:
         data = _with_base(data, where)
         base = data.get("base_url")
         article = data.get("article") or {}
+        discovery = data.get("discovery") or {}
         return cls(
             name=name, title=data.get("title", ""), source=source,
             hosts=frozenset(h.lower() for h in data.get("hosts", [])), base_url=base,
             start_urls=tuple(urljoin(base or "", u) for u in data.get("start_urls", [])),
             links=_links(data.get("links") or {}, where),
+            deny=_deny((data.get("links") or {}).get("deny") or {}, where),
             extractor_name=data["extractor"], extractor=_extractor(data["extractor"], where),
             fields=_fields(data.get("fields") or {}, where),
             remove=tuple(_checked_css(s, f"{where}: remove") for s in data.get("remove", [])),
@@ -213,23 +220,30 @@ class Profile:
             min_teaser_words=int(article.get("min_teaser_words", 15)),
             min_bylined_words=int(article.get("min_bylined_words", 25)),
             expected_fields=tuple(article.get("expected_fields", ())),
-            guess_sitemap=bool((data.get("discovery") or {}).get("guess_sitemap", False)),
+            guess_sitemap=bool(discovery.get("guess_sitemap", False)),
+            feeds=tuple(_strings(discovery.get("feeds", []), f"{where}: discovery.feeds")),
+            teaser_link=_regex(discovery.get("teaser_link") or r"(?!x)x", f"{where}: discovery.teaser_link"),
+            min_teasers=int(discovery.get("min_teasers", 3)),
         )
 
     # -- URLs --------------------------------------------------------------------------------
     def hint(self, url: str) -> str | None:
-        """What the URL patterns say a URL is ("article" | "issue" | "listing"), judged on its
-        path + query so a local mirror's URLs read like the site's; None when none says."""
-        try:
-            parts = urlsplit(url)
-        except ValueError:
+        """What the URL patterns say a URL is ("article" | "issue" | "listing" | "feed"), judged
+        on its path + query so a local mirror's URLs read like the site's; None when none says.
+        A hint only orders the crawl and names a page before it is fetched: what a page is, is
+        decided by its content."""
+        target = _target(url)
+        if target is None:
             return None
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
         for kind in HINT_KINDS:
-            pattern = self.links.get(kind)
-            if pattern is not None and pattern.match(target):
+            if any(pattern.match(target) for pattern in self.links.get(kind, ())):
                 return kind
         return None
+
+    def denies(self, url: str) -> bool:
+        """Is the URL one the profile's deny patterns keep the crawl away from?"""
+        target = _target(url)
+        return target is not None and any(pattern.search(target) for pattern in self.deny)
 
     def claims(self, url: str | None) -> bool:
         """Is the URL on one of the profile's hosts?"""
@@ -239,17 +253,32 @@ class Profile:
             return False
         return host in self.hosts
 
-    def article_id(self, url: str | None) -> int | None:
-        """The site's article id: the `id` group of the article pattern."""
-        pattern = self.links.get("article")
-        if not url or pattern is None:
+    def _article_match(self, url: str | None) -> re.Match | None:
+        """The first article pattern with an `id` group matching the URL's path."""
+        if not url:
             return None
         try:
-            match = pattern.match(urlsplit(url).path)
+            path = urlsplit(url).path
         except ValueError:
             return None
-        found = match and match.groupdict().get("id")
-        return int(found) if found and found.isdigit() else None
+        for pattern in self.links.get("article", ()):
+            if "id" in pattern.groupindex:
+                match = pattern.match(path)
+                if match and (match.group("id") or "").isdigit():
+                    return match
+        return None
+
+    def article_id(self, url: str | None) -> int | None:
+        """The site's article id: the `id` group of whichever article pattern matches."""
+        match = self._article_match(url)
+        return int(match.group("id")) if match else None
+
+    def article_ref(self, url: str | None) -> str | None:
+        """The part of the URL's path that names the article, up to and including its id
+        ("/articles/1227" for /articles/1227-slug and /articles/1227): two URLs with the same
+        ref are one article. None for URLs without an id."""
+        match = self._article_match(url)
+        return match.string[:match.end("id")] if match else None
 
     def newsletter_of_issue(self, url: str | None) -> str | None:
         """The newsletter an issue URL's code names (/newsletter-issue/ccprv12n2)."""
@@ -304,13 +333,44 @@ def _profile_data(spec: str) -> dict:
     return _with_base(data, where)
 
 
-def _links(links: dict, where: str) -> dict[str, re.Pattern]:
+def _strings(value, where: str) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) for v in values):
+        raise ArchiverError(f"{where}: must be a string or a list of strings")
+    return [v for v in values if v]
+
+
+def _links(links: dict, where: str) -> dict[str, tuple[re.Pattern, ...]]:
+    """Each kind's patterns (a string or a list of alternatives), compiled one by one so that
+    every alternative may have its own `id` group."""
     compiled = {}
-    for kind, pattern in links.items():
-        patterns = pattern if isinstance(pattern, list) else [pattern]
-        # several patterns of one kind are alternatives
-        compiled[kind] = _regex("|".join(f"(?:{p})" for p in patterns), f"{where}: links.{kind}")
+    for kind, patterns in links.items():
+        if kind == "deny":
+            continue
+        if kind not in HINT_KINDS:
+            raise ArchiverError(f"{where}: links.{kind}: unknown kind (one of {', '.join(HINT_KINDS)}, or deny)")
+        compiled[kind] = tuple(_regex(p, f"{where}: links.{kind}")
+                               for p in _strings(patterns, f"{where}: links.{kind}"))
     return compiled
+
+
+def _deny(deny, where: str) -> tuple[re.Pattern, ...]:
+    """[links.deny]: named patterns (each a regex or a list), searched in path + ?query. Named,
+    so a profile adds its own to the defaults' and can switch one off with an empty string."""
+    if not isinstance(deny, dict):
+        raise ArchiverError(f"{where}: links.deny must be a table of named patterns")
+    return tuple(_regex(pattern, f"{where}: links.deny.{name}")
+                 for name, value in deny.items()
+                 for pattern in _strings(value, f"{where}: links.deny.{name}"))
+
+
+def _target(url: str | None) -> str | None:
+    """path + ?query of a URL (what hints and deny patterns read); None for a malformed URL."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _extractor(spec, where: str) -> Extractor:

@@ -14,8 +14,8 @@ the URL's host (the default profile for other hosts).
 from __future__ import annotations
 
 from archiver.errors import InputTooLarge, NotAnArticle
-from archiver.parse.discover import announced_feeds, feed_links
-from archiver.parse.page import MAX_INPUT_BYTES, Document, absolute, checked_input, load_tree
+from archiver.parse.discover import feed_links, html_links
+from archiver.parse.page import MAX_INPUT_BYTES, Document, checked_input, load_tree
 from archiver.profile import Profile, get_profile
 from archiver.record import Article, Capture
 
@@ -43,18 +43,9 @@ def discover_links(html: str | bytes, base_url: str, headers: dict | None = None
     if len(raw) <= MAX_INPUT_BYTES:
         listed = feed_links(raw, base_url)
         if listed is not None:
-            return listed
+            return [url for url, _ in listed]
     try:
         root = load_tree(*checked_input(html, headers))
     except (NotAnArticle, InputTooLarge):  # nothing to follow in binary, empty or huge input
         return []
-    bases = root.xpath("//base/@href")
-    base = absolute(bases[0], base_url) if bases else base_url
-    seen: dict[str, None] = {}
-    for href in root.xpath("//a/@href|//area/@href"):
-        url = absolute(href, base)
-        if url:
-            seen.setdefault(url, None)
-    for url in announced_feeds(root, base):
-        seen.setdefault(url, None)
-    return list(seen)
+    return [url for url, _ in html_links(root, base_url)]

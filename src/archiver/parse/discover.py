@@ -1,55 +1,32 @@
-"""Discovery for sites no profile knows: sitemap.xml and RSS / Atom feeds.
+"""The links of a fetched page, each with what the page says it is.
 
-A sitemap's <loc> entries and a feed's item links are articles; a sitemap index's entries and
-the feeds an HTML page announces (<link rel="alternate" type="application/rss+xml">) are
-listings. What a sitemap or feed said about a URL is remembered (path + query -> kind), so the
-generic profile can classify the links the crawler later asks it about.
+    html_links(root, base_url) -> [(url, hint)]        an HTML page's links and announced feeds
+    feed_links(data, base_url) -> [(url, hint)] | None  a sitemap's or feed's entries; None if not one
+
+A feed's items and a sitemap's <loc>s are hinted "article"; a sitemap index's entries and the
+feeds an HTML page announces (<link rel="alternate" type="application/rss+xml">) "feed"; plain
+links None. Nothing is remembered between calls: the crawler queues each link with its hint,
+and what a page is, its content decides once it is fetched (see hubs.py).
 """
 
 from __future__ import annotations
 
 import re
-import threading
+import zlib
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from archiver.parse.page import absolute
+from archiver.parse.page import MAX_INPUT_BYTES, absolute
 
 FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/xml", "text/xml",
               "application/rdf+xml", "application/feed+json"}
-FEED_PATH = re.compile(r"(?:sitemap[\w-]*\.xml|/feeds?/?|/rss/?|\.rss|\.atom|/atom/?|feed\.xml|"
-                       r"rss\.xml|atom\.xml|index\.xml)$", re.I)
+ANNOUNCED_TYPES = ("application/rss+xml", "application/atom+xml")
 _XML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
                         rb"<(?:[\w-]+:)?(rss|feed|urlset|sitemapindex|RDF)\b", re.S)
-_LIMIT = 200_000
+GZIP_MAGIC = b"\x1f\x8b"
 
-_listed: dict[str, str] = {}
-_lock = threading.Lock()
-
-
-def _key(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def remember(url: str, kind: str) -> None:
-    with _lock:
-        if len(_listed) >= _LIMIT:
-            _listed.clear()
-        _listed.setdefault(_key(url), kind)
-
-
-def listed_kind(url: str) -> str | None:
-    """ "article" / "listing" when a sitemap or feed said so; "listing" for feed-like paths."""
-    try:
-        key = _key(url)
-    except ValueError:
-        return None
-    kind = _listed.get(key)
-    if kind:
-        return kind
-    return "listing" if FEED_PATH.search(key.split("?", 1)[0]) else None
+Link = tuple[str, "str | None"]
 
 
 def feed_kind(data: bytes) -> str | None:
@@ -58,12 +35,26 @@ def feed_kind(data: bytes) -> str | None:
     return match.group(1).decode() if match else None
 
 
+def gunzipped(data: bytes, limit: int = MAX_INPUT_BYTES) -> bytes | None:
+    """A gzip file's content (sitemap.xml.gz), at most `limit` bytes; None if it is not gzip
+    or inflates beyond the limit (a bomb is refused, not read)."""
+    if not data.startswith(GZIP_MAGIC):
+        return None
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        content = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        return None
+    return content if len(content) <= limit else None
+
+
 def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def feed_links(data: bytes, base_url: str) -> list[str] | None:
-    """Absolute URLs a sitemap or feed lists (remembered with their kind); None for other input."""
+def feed_links(data: bytes, base_url: str) -> list[Link] | None:
+    """The absolute URLs a sitemap or feed lists, with their hints; None for other input."""
+    data = gunzipped(data) or data
     kind = feed_kind(data)
     if kind is None:
         return None
@@ -79,33 +70,49 @@ def feed_links(data: bytes, base_url: str) -> list[str] | None:
         name = _local(el.tag)
         if kind in ("urlset", "sitemapindex") and name == "loc":
             url = absolute((el.text or "").strip(), base_url)
-            entry = "listing" if kind == "sitemapindex" else "article"
+            hint = "feed" if kind == "sitemapindex" else "article"
         elif kind == "feed" and name == "link" and _local(el.getparent().tag) == "entry" \
                 and el.get("rel", "alternate") == "alternate":
-            url, entry = absolute(el.get("href"), base_url), "article"
+            url, hint = absolute(el.get("href"), base_url), "article"
         elif kind in ("rss", "RDF") and name == "link" and _local(el.getparent().tag) == "item":
-            url, entry = absolute((el.text or el.get("href") or "").strip(), base_url), "article"
+            url, hint = absolute((el.text or el.get("href") or "").strip(), base_url), "article"
         else:
             continue
         if url:
-            found.setdefault(url, entry)
-    for url, entry in found.items():
-        remember(url, entry)
-    return list(found)
+            found.setdefault(url, hint)
+    return list(found.items())
 
 
 def announced_feeds(root, base: str) -> list[str]:
-    """The feeds an HTML page announces in its <head> (remembered as listings)."""
+    """The feeds an HTML page announces in its <head>."""
     feeds = []
     for link in root.iter("link"):
         rel = (link.get("rel") or "").lower().split()
-        kind = (link.get("type") or "").lower()
-        if "alternate" in rel and kind in ("application/rss+xml", "application/atom+xml"):
+        if "alternate" in rel and (link.get("type") or "").lower() in ANNOUNCED_TYPES:
             url = absolute(link.get("href"), base)
             if url:
-                remember(url, "listing")
                 feeds.append(url)
     return feeds
+
+
+def page_base(root, url: str) -> str:
+    """What the page's relative links resolve against: its <base href>, else its URL."""
+    bases = root.xpath("//base/@href")
+    return absolute(bases[0], url) or url if bases else url
+
+
+def html_links(root, base_url: str) -> list[Link]:
+    """Absolute http(s) URLs of the page's links, fragments stripped, deduplicated, in order;
+    then the feeds it announces (hinted "feed")."""
+    base = page_base(root, base_url)
+    seen: dict[str, str | None] = {}
+    for href in root.xpath("//a/@href|//area/@href"):
+        url = absolute(href, base)
+        if url:
+            seen.setdefault(url, None)
+    for url in announced_feeds(root, base):
+        seen[url] = "feed"
+    return list(seen.items())
 
 
 def sitemap_of(url: str) -> str | None:
