@@ -41,12 +41,32 @@ ORPHANS = [
 ]
 
 
+# (what, SQL counting pages whose writes are not whole) — a page's capture, its queue row and its
+# article (or the reason it has none) are written in one transaction, so none may lack another.
+PAGE_WRITES = [
+    ("captures without their queue row",
+     "SELECT count(*) FROM captures WHERE url NOT LIKE '%/robots.txt' "
+     "AND url NOT IN (SELECT url FROM crawl_queue)"),
+    ("queue rows done without their capture",
+     "SELECT count(*) FROM crawl_queue WHERE state = 'done' AND last_status BETWEEN 200 AND 299 "
+     "AND url NOT IN (SELECT url FROM captures)"),
+    ("article rows done without their article",
+     "SELECT count(*) FROM crawl_queue AS q WHERE q.kind = 'article' AND q.state = 'done' "
+     "AND q.last_status BETWEEN 200 AND 299 AND NOT EXISTS (SELECT 1 FROM articles AS a "
+     "JOIN captures AS c ON c.id = a.capture_id WHERE c.url = q.url)"),
+    ("captures of this run's unfinished pages",
+     "SELECT count(*) FROM crawl_queue AS q JOIN captures AS c ON c.url = q.url "
+     "WHERE q.state = 'pending' AND q.run_id IS NULL"),
+]
+
+
 def tables(conn) -> set[str]:
     return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def check_archive(db: Path) -> dict:
-    """integrity_check ok, foreign keys hold, no duplicate and no orphan rows; returns counts."""
+    """integrity_check ok, foreign keys hold, no duplicate and no orphan rows, every crawled page
+    written whole (capture, queue row, article); returns counts."""
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -59,6 +79,8 @@ def check_archive(db: Path) -> dict:
                     f"SELECT count(*) FROM (SELECT 1 FROM {table} GROUP BY {columns} HAVING count(*) > 1)"
                 ).fetchone()[0]
         orphans = {what: conn.execute(sql).fetchone()[0] for what, sql in ORPHANS}
+        if "crawl_queue" in present:
+            orphans |= {what: conn.execute(sql).fetchone()[0] for what, sql in PAGE_WRITES}
         articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     assert duplicates == 0
     assert orphans == dict.fromkeys(orphans, 0), orphans

@@ -184,7 +184,7 @@ def test_reparse_killed_mid_run_then_rerun_equals_an_uninterrupted_reparse(tmp_p
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # After the first batch committed, while the next one is being written or parsed.
     assert wait_for(lambda: stored() > 0, 120)
-    wait_for(lambda: write_locked(db), 5)
+    assert wait_for(lambda: write_locked(db), 30), "never caught the reparse inside a write"
     assert process.poll() is None, "the reparse finished before the kill: make it bigger"
     kill(process)
     partial = stored()
