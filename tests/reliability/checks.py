@@ -53,7 +53,8 @@ PAGE_WRITES = [
     ("article rows done without their article",
      "SELECT count(*) FROM crawl_queue AS q WHERE q.kind = 'article' AND q.state = 'done' "
      "AND q.last_status BETWEEN 200 AND 299 AND NOT EXISTS (SELECT 1 FROM articles AS a "
-     "JOIN captures AS c ON c.id = a.capture_id WHERE c.url = q.url)"),
+     "LEFT JOIN captures AS c ON c.id = a.capture_id "
+     "WHERE c.url = q.url OR a.canonical_url = q.canonical_url)"),  # two URLs, one article
     ("captures of this run's unfinished pages",
      "SELECT count(*) FROM crawl_queue AS q JOIN captures AS c ON c.url = q.url "
      "WHERE q.state = 'pending' AND q.run_id IS NULL"),

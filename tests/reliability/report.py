@@ -58,6 +58,8 @@ def render(data: dict, path) -> tuple[str, bool]:
     lines += rows(f"CLI bad inputs: {cli.get('bad_inputs')} tried, {cli.get('tracebacks')} tracebacks",
                   [(name, f"exit {status}: {line}") for name, status, line in cli.get("each", [])])
     lines += rows("security", sorted((k, v) for k, v in sec.items()))
+    lines += rows("attacks (an unfriendly server, a careless user, odd input) and their outcomes",
+                  sorted(data.get("attacks", {}).items()))
     return "\n".join(lines), not (lost or duplicates)
 
 
