@@ -1,12 +1,13 @@
 r"""Scoring the generic extractor's bodies, two ways.
 
-- Against an invented page's truth (`tests/fixtures/generic/<name>.truth.json`): the article's
+- Against an invented page's truth (`tests/fixtures/generic*/<name>.truth.json`): the article's
   own lines found (recall), the share of the body that is the article's own or optional text
   such as captions (precision), and chrome strings that leaked in.
 - The public article-extraction benchmark's way (its README and evaluate.py): each text cut
   into shingles of 4 \w+ tokens; per page, precision and recall over shingle counts; each
   averaged over the pages where it is defined; F1 of the two averages. The whole benchmark runs
-  in `make bench` (bench/bench_generic.py), a fixed sample of it in tests/test_generic.py.
+  in `make bench` (bench/bench_generic.py), from its own folder; tests/test_generic.py scores
+  the invented pages of each failure class the same way (class_pages, as_benchmark).
 
 Used by tests/test_generic.py, bench/quality_generic.py and bench/bench_generic.py."""
 
@@ -22,6 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "generic"
+# Invented pages, each reproducing the structure behind one of the failure classes the public
+# benchmark showed (its truth names the class and the structure), and ordinary pages beside them.
+CLASS_PAGES = Path(__file__).resolve().parent / "fixtures" / "generic-classes"
 
 
 def squash(text: str) -> str:
@@ -34,6 +38,20 @@ def pages() -> list[Path]:
 
 def truth_of(page: Path) -> dict:
     return json.loads(page.with_suffix(".truth.json").read_text(encoding="utf-8"))
+
+
+def class_pages() -> list[Path]:
+    """The failure-class set: every page of fixtures/generic-classes and the pages of
+    fixtures/generic whose truth names a class."""
+    return sorted(CLASS_PAGES.glob("*.html")) + [p for p in pages() if "class" in truth_of(p)]
+
+
+def as_benchmark(invented: list[Path]) -> list[tuple[str, bytes, dict]]:
+    """Invented pages as benchmark_pages gives the benchmark's: (name, page bytes,
+    {"articleBody": the truth's paragraphs, "url"})."""
+    return [(page.stem, page.read_bytes(),
+             {"articleBody": "\n\n".join(truth_of(page)["paragraphs"]), "url": truth_of(page).get("url")})
+            for page in invented]
 
 
 def score(body: str | None, truth: dict) -> dict:
@@ -54,12 +72,10 @@ def score(body: str | None, truth: dict) -> dict:
 # ------------------------------------------------------------------ the article-extraction benchmark
 
 # Where `make bench` looks for the whole benchmark (scrapinghub/article-extraction-benchmark:
-# html/<id>.html.gz and ground-truth.json); tests/fixtures/aeb-sample holds a fixed sample of it.
+# html/<id>.html.gz and ground-truth.json). Its pages are the sites' own text: they are read
+# where they are and never copied into this repository.
 BENCHMARK = Path(os.environ.get(
     "AEB_BENCHMARK", Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "aeb"))
-# Which benchmark pages make the fixed sample, and why (ids only: the pages are the sites' own
-# text, read from the benchmark's folder, never copied into this repository).
-SAMPLE = Path(__file__).resolve().parent / "fixtures" / "aeb-sample.json"
 # A page counts as worse than trafilatura when its F1 is lower by more than this: a sentence of
 # a long article. Smaller differences are where the two cut a caption or a dateline.
 WORSE_BY = 0.01
@@ -98,7 +114,7 @@ def _mean(values) -> float:
 
 @dataclass
 class Run:
-    """One extractor over the benchmark: per page (precision, recall), refusals, time."""
+    """One extractor over a page set: per page (precision, recall), refusals, time."""
 
     name: str
     scores: dict = field(default_factory=dict)  # page id -> (precision, recall)
@@ -122,16 +138,11 @@ class Run:
         return f1(*self.scores[page])
 
 
-def benchmark_pages(folder: Path, only: set[str] | None = None) -> list[tuple[str, bytes, dict]]:
-    """(id, page bytes, {"articleBody", "url"}) of every page of a benchmark folder (or of the
-    pages `only` names)."""
+def benchmark_pages(folder: Path) -> list[tuple[str, bytes, dict]]:
+    """(id, page bytes, {"articleBody", "url"}) of every page of a benchmark folder."""
     truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
     return [(page, gzip.decompress((folder / "html" / f"{page}.html.gz").read_bytes()), truth[page])
-            for page in sorted(truth) if only is None or page in only]
-
-
-def sample_pages() -> list[tuple[str, bytes, dict]]:
-    return benchmark_pages(BENCHMARK, {e["id"] for e in json.loads(SAMPLE.read_text(encoding="utf-8"))})
+            for page in sorted(truth)]
 
 
 def generic_body(html: bytes, url: str) -> str | None:

@@ -1,11 +1,12 @@
-"""Where a page's text is, from its shape: the densest block, small chrome boxes, text size."""
+"""Where a page's text is, from its shape: the densest block and its paragraphs, small chrome
+boxes, text size."""
 
 from __future__ import annotations
 
 import re
 
 from archiver.parse.blocks import blocks_of
-from archiver.parse.density import Shape, prose_size, prune_boxes, text_size
+from archiver.parse.density import Shape, lead_prose, prose_size, prune_boxes, share_kept, text_size
 from archiver.parse.page import load_tree, text_of
 
 CHROME = re.compile(r"(?:^|[\s_-])(?:share|related|comments?|toc|sidebar|cookies?)(?=$|[\s_-])", re.I)
@@ -80,3 +81,24 @@ def test_prose_size_leaves_out_the_pages_link_lists():
     body = "The harbour board voted on Tuesday.\nFerry timetable changes after pier repairs"
     assert prose_size(body, blocks) == 6
     assert text_size(body) == 12
+
+
+def test_the_lead_prose_is_the_densest_blocks_own_paragraphs():
+    root = tree(f'<div id="post">{PARAGRAPH * 3}</div><div class="notice"><p>Printed for personal '
+                'use only; ask the publisher before you copy it.</p></div>')
+    lead = lead_prose(blocks_of(root))
+    assert len(lead) == 3 and all(text.startswith("The harbour board") for text in lead)
+
+
+def test_a_layout_tables_row_is_not_lead_prose():
+    # A whole page in one cell: its row is the densest block's only block, menus and all.
+    root = tree(f'<table><tr><td>Home | News | Sport<br><br>{PARAGRAPH[3:-4] * 3}</td></tr></table>')
+    assert lead_prose(blocks_of(root)) == []
+
+
+def test_share_kept_counts_the_sentences_a_text_holds():
+    parts = ["The pier will be rebuilt in timber. Work starts in May.", "Ferries use the south slipway."]
+    kept = "Work starts in May.\n\nFerries use the south slipway."  # cut apart, the first left out
+    sizes = [len("Thepierwillberebuiltintimber"), len("WorkstartsinMay"), len("Ferriesusethesouthslipway")]
+    assert share_kept(kept, parts) == (sizes[1] + sizes[2]) / sum(sizes)
+    assert share_kept(None, parts) == 0.0 and share_kept("anything", []) == 1.0

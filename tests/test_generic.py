@@ -1,5 +1,7 @@
 """The generic extractor on varied invented pages (tests/fixtures/generic/): the body is the
-article's own text and nothing else; metadata comes from JSON-LD, citation_*, OpenGraph."""
+article's own text and nothing else; metadata comes from JSON-LD, citation_*, OpenGraph. And on
+invented full pages of each failure class the public benchmark showed (tests/fixtures/
+generic-classes/), scored the benchmark's way beside trafilatura's defaults in the same run."""
 
 from __future__ import annotations
 
@@ -8,14 +10,15 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from generic_quality import (SAMPLE, WORSE_BY, pages, sample_pages, score, side_by_side, truth_of,
-                             worse_pages)
+from generic_quality import (WORSE_BY, as_benchmark, class_pages, pages, score, side_by_side,
+                             truth_of, worse_pages)
 
 from archiver.cli import main
 from archiver.errors import ArchiverError, NotAnArticle
 from archiver.parse import generic, parse_article
 
 PAGES = pages()
+CLASS_PAGES = class_pages()
 
 
 def parse(page, **kwargs):
@@ -154,39 +157,76 @@ def test_an_error_page_is_refused_as_one():
     assert refused.value.kind == "error"
 
 
-# ------------------------------------------------------------------ a fixed sample of the benchmark
+# ------------------------------------------------------------------ the failure classes, scored the benchmark's way
+
+# What the earlier extractor got wrong on the public benchmark, each reproduced by invented pages
+# of the same structure (their truth files say which structure), and ordinary pages beside them.
+FAILURE_CLASSES = {"refused: no article text", "wrapper pruned by a class word",
+                   "teaser articleBody taken for the body",
+                   "precise extraction keeps a notice, drops the article",
+                   "Chinese or Japanese: no spaces between words", "JSON-LD declares non-article types"}
+
 
 @pytest.fixture(scope="module")
-def sample_runs():
-    """Both extractors over tests/fixtures/aeb-sample (29 pages of the public benchmark; see its
-    README for how they were chosen)."""
-    return side_by_side(sample_pages())
+def class_runs():
+    """Both extractors over the failure-class pages, page by page in one run."""
+    return side_by_side(as_benchmark(CLASS_PAGES))
 
 
-def test_the_sample_covers_the_failure_classes():
-    reasons = {entry["why"] for entry in json.loads(SAMPLE.read_text(encoding="utf-8"))}
-    assert len(sample_pages()) >= 25
-    assert {"refused as having no article text", "wrapper pruned by a class word",
-            "teaser articleBody taken for the body", "Japanese: no spaces between words"} <= reasons
+def test_the_invented_pages_cover_every_failure_class_and_ordinary_pages():
+    classes = [truth_of(page)["class"] for page in CLASS_PAGES]
+    assert len(CLASS_PAGES) >= 20
+    assert set(classes) == FAILURE_CLASSES | {"ordinary"}
+    assert all(classes.count(name) >= 2 for name in FAILURE_CLASSES | {"ordinary"})
 
 
-def test_sample_body_quality_beats_trafilatura(sample_runs):
-    ours, theirs = sample_runs
-    assert ours.f1 >= 0.96 and ours.precision >= 0.95 and ours.recall >= 0.97
+def test_class_pages_body_quality_beats_trafilatura(class_runs):
+    # 23 pages: one page lost (F1 0) takes about 0.043 off each average, half of one about 0.02.
+    ours, theirs = class_runs
+    assert ours.f1 >= 0.97 and ours.precision >= 0.96 and ours.recall >= 0.97
     assert ours.f1 >= theirs.f1
 
 
-def test_no_sample_page_is_refused_or_lost(sample_runs):
-    ours, theirs = sample_runs
+def test_no_class_page_is_refused_or_lost(class_runs):
+    ours, theirs = class_runs
     assert ours.refused == []
-    lost = {page[:12]: round(ours.page_f1(page), 3) for page in ours.scores if ours.page_f1(page) < 0.8}
+    lost = {page: round(ours.page_f1(page), 3) for page in ours.scores if ours.page_f1(page) < 0.8}
     assert lost == {}
 
 
-def test_worse_than_trafilatura_on_at_most_5_percent_of_the_sample(sample_runs):
-    ours, theirs = sample_runs
+def test_worse_than_trafilatura_on_at_most_5_percent_of_the_class_pages(class_runs):
+    ours, theirs = class_runs
     worse = worse_pages(ours, theirs)
     assert len(worse) <= 0.05 * len(ours.scores), f"F1 lower by more than {WORSE_BY} on {worse}"
+
+
+def test_class_pages_keep_their_titles():
+    for page in CLASS_PAGES:
+        assert parse(page, url=truth_of(page).get("url")).title == truth_of(page)["title"], page.stem
+
+
+@pytest.mark.parametrize("name", ["precision-reprint-notice", "precision-overlay-class-print-notice"])
+def test_a_precise_extraction_that_lost_the_articles_paragraphs_gives_way(name):
+    # trafilatura's precision rules delete a wrapper whose class holds "bar" (a site's name,
+    # barnards-story-wrap) or "overlay" and keep a print-only notice: too short to be an article,
+    # or, with a fact box, more than min_words but none of the densest block's paragraphs. The
+    # balanced extraction has them.
+    page = CLASS_PAGES[[p.stem for p in CLASS_PAGES].index(name)]
+    body = parse(page).body
+    assert score(body, truth_of(page))["missing"] == []
+    if name == "precision-reprint-notice":
+        assert body.startswith("Shares of Hollis Hardware") and body.endswith("reports on Wednesday.")
+
+
+def test_a_byline_ends_at_a_spaced_dash():
+    page = """<html><head><title>Bridge repairs</title></head><body><h1>Bridge repairs start</h1>
+    <div class="submitted">By Priscilla Obuya - 06/11/25 03:02 PM EDT</div><div class="body">
+    <p>Repairs to the Mill Road bridge start on Monday and will close it to lorries for six weeks,
+    the county said, while the deck is resurfaced and two of the railings are replaced.</p>
+    <p>Cars and bicycles can still cross in one lane, with traffic lights at each end. Buses will
+    use the ring road and stop at the station instead of the market square until it reopens.</p>
+    </div></body></html>"""
+    assert [a.name for a in parse_article(page, profile="generic").authors] == ["Priscilla Obuya"]
 
 
 def test_missing_trafilatura_is_a_one_line_error_saying_how_to_install(monkeypatch):

@@ -9,6 +9,8 @@ box only when the box is small by this measure.
     Shape(blocks) -> prose per element, the densest block
     prune_boxes(root, names, blocks) -> how many elements were removed
     prose_size(text, blocks) -> words of a text that are not the page's link lists
+    lead_prose(blocks) -> the densest block's own paragraphs: on most pages, the article's
+    share_kept(text, parts) -> how much of those paragraphs a text holds
     text_size(text) -> its length in words, counting scripts written without spaces
 """
 
@@ -34,6 +36,7 @@ SMALL_BOX_FLOOR = 200
 BOX_TAGS = frozenset("div section aside nav header footer form ul ol dl table figure details "
                      "menu".split())
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
 # Scripts written without spaces between words: Hiragana, Katakana, Han, Thai, Lao, Myanmar,
 # Khmer. (Korean is written with spaces.)
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff"
@@ -54,12 +57,16 @@ class Shape:
                 continue
             prose = len(block.text) - block.link_chars
             el = block.el
-            holder = el.getparent() if el.getparent() is not None else el
+            holder = _holder(el)
             direct[holder] = direct.get(holder, 0) + prose
             while el is not None:
                 self.prose[el] = self.prose.get(el, 0) + prose
                 el = el.getparent()
         self.densest = max(direct, key=direct.get) if direct and max(direct.values()) else None
+
+
+def _holder(el: etree._Element) -> etree._Element:
+    return el.getparent() if el.getparent() is not None else el
 
 
 def prune_boxes(root: etree._Element, names: re.Pattern, blocks: list[Block]) -> int:
@@ -84,6 +91,26 @@ def prune_boxes(root: etree._Element, names: re.Pattern, blocks: list[Block]) ->
     for el in doomed:
         drop(el)
     return len(doomed)
+
+
+def lead_prose(blocks: list[Block]) -> list[str]:
+    """The texts of the densest block's own prose blocks: where a page keeps the article's
+    paragraphs, whatever its markup calls them. Empty when those are table rows: a layout
+    table's row holds a whole page (menus, scripts, teasers), not paragraphs."""
+    shape = Shape(blocks)
+    lead = [b for b in blocks if b.link_density < LINK_DENSE and shape.densest is not None
+            and _holder(b.el) is shape.densest]
+    return [] if any(b.tag == "tr" for b in lead) else [b.text for b in lead]
+
+
+def share_kept(text: str | None, parts: list[str]) -> float:
+    """The share of the sentences of `parts` (by letters and digits) that `text` holds; 1.0
+    for no parts. Sentence by sentence: an extraction may cut a block into lines, or leave
+    out its dateline or a caption run into it, and still hold the block."""
+    whole = _squash(text or "")
+    sentences = [_squash(s) for part in parts for s in _SENTENCE_END.split(part)]
+    total = sum(len(s) for s in sentences)
+    return sum(len(s) for s in sentences if s in whole) / total if total else 1.0
 
 
 def prose_size(text: str | None, blocks: list[Block]) -> int:

@@ -9,9 +9,11 @@ Dublin Core <meta> -> what trafilatura finds in the markup. The body, by a few g
      prose at most, or a sentence or two — and it is never the page's densest text block or
      around it (density.py): the article's own wrapper stays whatever a theme named it.
   2. trafilatura's precise extraction (comments excluded, tables kept) of the pruned page;
-     when that is too short to be an article (the profile's min_words), its balanced
-     extraction if longer. Converted to our body form (paragraphs; list items and table rows
-     as lines), minus lines that repeat the title or <h1>, the byline or the reference.
+     its balanced extraction instead when the precise one is too short to be an article (the
+     profile's min_words) and the balanced one longer, or when the precise one lost the
+     densest block's paragraphs (it holds under half of them) and the balanced one holds them.
+     Converted to our body form (paragraphs; list items and table rows as lines), minus lines
+     that repeat the title or <h1>, the byline or the reference.
   3. JSON-LD ``articleBody`` instead, when it covers that text and the page shows it: the
      page's blocks whose text is in it, in page order. A teaser or a stale one is not used.
   4. A page is refused only when it has no main text: less prose (text that is not the page's
@@ -31,7 +33,7 @@ from lxml import etree
 
 from archiver.errors import ArchiverError, NotAnArticle
 from archiver.parse.blocks import blocks_of, paragraphs
-from archiver.parse.density import prose_size, prune_boxes, text_size
+from archiver.parse.density import lead_prose, prose_size, prune_boxes, share_kept, text_size
 from archiver.parse.fields import Found, offer_canonical, to_article
 from archiver.parse.labels import split_keywords, unique
 from archiver.parse.page import (ARTICLE_TYPES, NON_ARTICLE_TYPES, Document, Structured, ld_names,
@@ -54,6 +56,10 @@ _CHROME_NAME = re.compile(
     r"recommended|popular|most-read|also|comments?|respond|reply|advert|ad-slot|ads|sponsored|"
     r"cookies?|banner|breadcrumbs?|pagination|pager|toolbar|tools|util|feedback|rating|"
     r"sidebar|rail|more-stories|embed-card|permissions|similar|toc|jump)(?=$|[\s_-])", re.I)
+# A precise extraction holding less than this share of the densest block's paragraphs has lost
+# the article (trafilatura's precision rules deleted its wrapper); one holding more kept it,
+# though it may leave a paragraph or a caption out.
+LEAD_KEPT = 0.5
 # articleBody must cover this share of the text the page shows.
 COVERS = 0.9
 # A page titled like an error ("404", "Page not found") with less prose than this is one (the
@@ -65,7 +71,8 @@ _SCHEMA_NAMES = {n.lower(): n for n in (
     "SocialMediaPosting LiveBlogPosting CollectionPage ItemList SearchResultsPage ProfilePage "
     "ContactPage AboutPage FAQPage Product PublicationIssue Periodical Event Course CheckoutPage "
     "QAPage").split()}
-_BY_LINE = re.compile(r"^(?:by|written by|words by)\s+(?P<names>[^|·•]+?)(?:\s*[|·•].*)?$", re.I)
+# "By A and B | June 3", "By A - 06/11/25 03:02 PM": the names end at a bar, bullet or spaced dash.
+_BY_LINE = re.compile(r"^(?:by|written by|words by)\s+(?P<names>[^|·•]+?)(?:\s*[|·•].*|\s+[-–—]\s.*)?$", re.I)
 
 
 def _trafilatura():
@@ -270,17 +277,22 @@ def _without_header_lines(lines: list[str], found: Found) -> list[str]:
 
 
 def main_text(trafilatura, page, url: str | None, data: Structured, found: Found,
-              min_words: int) -> str | None:
-    """trafilatura's precise extraction; when that is too short to be an article (under
-    `min_words`), its balanced extraction if that is longer — precision mode sometimes keeps a
-    notice and drops the whole article. trafilatura's metadata fills what the page's did not."""
+              min_words: int, lead: list[str] = ()) -> str | None:
+    """trafilatura's precise extraction, or its balanced one: when the precise one is too
+    short to be an article (under `min_words`) and the balanced one longer, or when the
+    precise one holds under LEAD_KEPT of the `lead` paragraphs (the densest block's) and the
+    balanced one holds them. Precision mode's class rules sometimes delete the article's
+    wrapper (a site name with "bar" in it) and keep a reprint notice, a ticker strip.
+    trafilatura's metadata fills what the page's did not."""
     options = dict(url=url, include_comments=False, include_tables=True)
     doc = trafilatura.bare_extraction(page, favor_precision=True, with_metadata=True, **options)
     metadata(found, data, doc)
     body = body_from_trafilatura(doc, found)
-    if text_size(body) < min_words:
+    short = text_size(body) < min_words
+    lost = text_size(" ".join(lead)) >= min_words and share_kept(body, lead) < LEAD_KEPT
+    if short or lost:
         other = body_from_trafilatura(trafilatura.bare_extraction(page, **options), found)
-        if _size(other) > _size(body):
+        if _size(other) > _size(body) and (short or share_kept(other, lead) >= LEAD_KEPT):
             body = other
     return body
 
@@ -307,7 +319,8 @@ def extract(document: Document, profile, url: str | None) -> Article:
     blocks = blocks_of(root)
     prune_boxes(root, _CHROME_NAME, blocks)
     page = trafilatura_load_html(etree.tostring(root, encoding="unicode", method="html"))
-    body = main_text(trafilatura, page, url, data, found, profile.min_words) if page is not None else None
+    body = main_text(trafilatura, page, url, data, found, profile.min_words,
+                     lead_prose(blocks)) if page is not None else None
     found.offer("title", data.title_tag, "<title>")
     found.offer("body", body_from_article_body(blocks, data.article or {}, body),
                 "json-ld articleBody, checked against the page")
