@@ -59,7 +59,7 @@ def test_explain_names_the_strategy_of_each_field_on_stderr():
     assert result.returncode == 0
     json.loads(result.stdout)  # stdout stays pure JSON
     assert "title: " in result.stderr and "keywords: template" in result.stderr
-    assert "issue.articles: label “Table Of Contents”" in result.stderr
+    assert "issue.articles: label toc (page)" in result.stderr
 
 
 def test_url_needs_exactly_one_page():

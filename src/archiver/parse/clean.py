@@ -16,7 +16,9 @@ from archiver.parse.page import text_of
 
 _INVISIBLE_TAGS = frozenset((
     "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
-    "link", "meta", "button", "select", "textarea", "input", "dialog"))
+    "link", "meta", "button", "select", "textarea", "input", "dialog",
+    "audio", "video",  # their text is the fallback a browser shows only when it cannot play them
+    "figcaption"))  # visible, but a photo's caption and credit are never the article's text
 _CHROME_TAGS = frozenset(("nav", "header", "footer", "aside", "form", "menu"))
 _CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo", "complementary", "search"))
 _NEVER_CHROME = frozenset(("html", "body", "main", "article"))

@@ -19,19 +19,26 @@ EMPTY = (None, "", [])
 
 
 class Found:
-    """Values and the strategies that gave them; the first answer per field wins."""
+    """Values and the strategies that gave them; the first answer per field wins — unless a
+    later one has a better `rank` (lower): a labelled date ("Published On:") beats the
+    template's unlabelled one offered before it, which beats a "Submitted" one."""
 
-    __slots__ = ("values", "how")
+    __slots__ = ("values", "how", "ranks")
 
     def __init__(self):
         self.values: dict = {}
         self.how: dict = {}
+        self.ranks: dict = {}
 
-    def offer(self, name: str, value, strategy: str) -> bool:
-        if name in self.values or value in EMPTY:
+    def offer(self, name: str, value, strategy: str, rank: int = 0) -> bool:
+        if value in EMPTY or (name in self.values and rank >= self.ranks.get(name, 0)):
             return False
         self.values[name] = value
         self.how[name] = strategy
+        if rank:
+            self.ranks[name] = rank
+        else:
+            self.ranks.pop(name, None)
         return True
 
     def get(self, name: str, default=None):

@@ -42,12 +42,14 @@ _MONTH = r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|
 _DATE_PATTERNS = [
     # 2019-01-01, 2019-01-01T10:00:00Z, 2019/01/01
     re.compile(r"\b(?P<year>(?:19|20)\d\d)[-/.](?P<mnum>\d{1,2})[-/.](?P<day>\d{1,2})(?!\d)"),
-    # January 1, 2019 / Jan. 1 2019 / Sept 1st, 2019
-    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    # January 1, 2019 / Jan. 1 2019 / Sept 1st, 2019 / February 20th , 2020 (a blank before the comma)
+    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
     # 1 January 2019 / 1 Jan. 2019
     re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-    # 01/01/2019 (US order: month first, as the publisher is American)
+    # 01/01/2019, and 10/18/20 with a two-digit year (US order: month first, as the publisher
+    # is American)
     re.compile(r"\b(?P<mnum>\d{1,2})[/.-](?P<day>\d{1,2})[/.-](?P<year>(?:19|20)\d\d)\b"),
+    re.compile(r"\b(?P<mnum>\d{1,2})/(?P<day>\d{1,2})/(?P<yy>\d\d)(?![\d/])"),
 ]
 _MONTH_YEAR = re.compile(r"^" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)$", re.I)
 
@@ -55,8 +57,10 @@ _MONTH_YEAR = re.compile(r"^" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)$", re.I)
 def _iso(match: re.Match) -> str | None:
     parts = match.groupdict()
     month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()[:3]]
+    # A two-digit year is of this century up to 69 ("10/18/20"), else of the last one.
+    year = int(parts["year"]) if parts.get("year") else (lambda yy: yy + (2000 if yy < 70 else 1900))(int(parts["yy"]))
     try:
-        return date(int(parts["year"]), month, int(parts["day"])).isoformat()
+        return date(year, month, int(parts["day"])).isoformat()
     except ValueError:
         return None
 
@@ -161,7 +165,7 @@ def clean_name(name: str) -> str:
     return name
 
 
-_BY = re.compile(r"^(?:by|written by|authors?:)\s+", re.I)
+_BY = re.compile(r"^(?:by:?|written by|authors?:)\s+", re.I)
 _BYLINE_SEPARATORS = re.compile(r"\s*(?:,|;|\band\b|&|\bwith\b)\s*")
 
 
@@ -196,6 +200,26 @@ def split_byline(text: str | None) -> list[Author]:
         if name:
             authors.append(Author(name, trailing))
     return authors
+
+
+_BYLINE_WORDS = frozenset(("and", "by", "with", "de", "da", "van", "von", "der", "del", "la", "le", "di",
+                           "du", "bin", "written", "interviewed"))
+
+
+def named_authors(text: str | None) -> list[Author]:
+    """Authors from a byline-like string, only if every name looks like a person's."""
+    if not text or len(text) > 300:  # a byline is short; splitting prose is wasted work
+        return []
+    lowercase = 0
+    for word in text.split():
+        if word[0].islower() and word not in _BYLINE_WORDS:
+            lowercase += 1
+            if lowercase > 1:  # prose, not names: "Dr. Roe has disclosed ..."
+                return []
+    authors = split_byline(text)
+    if authors and all(looks_like_name(a.name) for a in authors):
+        return authors
+    return []
 
 
 def looks_like_name(name: str) -> bool:
