@@ -47,7 +47,8 @@ FIELD_NAMES = ("title", "authors", "published", "newsletter", "category", "artic
 RULE_KINDS = ("css", "xpath", "label", "meta", "jsonld", "value")
 LABEL_NAMES = ("citation", "study_type", "published", "created", "issue_date", "issue", "issue_links",
                "volume", "category", "keywords", "toc", "disclosure", "interests", "affiliation",
-               "role", "speaker", "chrome_line", "breadcrumb", "author_box_end", "paywall", "gate")
+               "role", "speaker", "chrome_line", "breadcrumb", "author_box_end", "paywall", "gate",
+               "read_more")
 
 Extractor = Callable[..., object]
 

@@ -68,8 +68,9 @@ def page_labels(marks, base, profile) -> PageLabels:
     labels, words, newsletters = PageLabels(), profile.labels, profile.newsletters
     for el, node in marks.texts:
         text = collapse(node)
-        line = block_text(el)
-        if words.issue_date.match(line) and not labels.issue_date:
+        # (the whole line of the text's block is read only when a label needs it)
+        if words.issue_date.match(text) and not labels.issue_date:
+            line = block_text(el)
             stamps = [t.get("datetime") for t in block_of(el).iter("time") if t.get("datetime")]
             rest = words.issue_date.sub("", line)
             # an issue is a month: "Issue Date: March 2023" is its first day
@@ -79,11 +80,15 @@ def page_labels(marks, base, profile) -> PageLabels:
         elif words.keywords.match(text) and len(text) < 400 and not labels.keywords:
             labels.keywords = _keywords_after(el, text, words.keywords)
         elif newsletters.hint and newsletters.hint in text and not labels.newsletter:
-            match = newsletters.from_label.search(line) if newsletters.from_label else None
+            # "From <a>The … Report</a>": the label's "From" is in the text just before the name
+            line = text if "From" in text else block_text(el) if "From" in _text_before(el) else ""
+            match = newsletters.from_label.search(line) if newsletters.from_label and line else None
             if match:
                 labels.newsletter = newsletters.name_in(match.group(1))
-        elif "disclosed" in text and words.disclosure.search(line) and line not in labels.disclosures:
-            labels.disclosures.append(line)
+        elif "disclosed" in text:
+            line = block_text(el)
+            if words.disclosure.search(line) and line not in labels.disclosures:
+                labels.disclosures.append(line)
     if not labels.toc:
         labels.toc, labels.toc_issue_url = _toc_in_navigation(marks, base, profile)
     return labels
@@ -101,6 +106,15 @@ def _toc_in_navigation(marks, base, profile):
             if node.text and profile.labels.toc.match(collapse(node.text)):
                 return _toc_after(node, base, profile)
     return [], None
+
+
+def _text_before(el) -> str:
+    """The text just before an element: its previous sibling's tail, or its parent's text."""
+    previous = el.getprevious()
+    if previous is not None:
+        return previous.tail or ""
+    parent = el.getparent()
+    return (parent.text or "") if parent is not None else ""
 
 
 def block_of(el):

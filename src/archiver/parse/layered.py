@@ -69,7 +69,7 @@ def extract(document: Document, profile, url: str | None) -> Article:
         found.offer("paywalled", True, paywall_hint)
     found.how["container"] = container_how
     article = build_article(found, url, data, base, profile)
-    refuse_non_articles(article, data, url, region.root, profile)
+    refuse_non_articles(article, data, url, region.root, profile, found.values.get("_teasers", 0))
     return article
 
 
@@ -317,7 +317,7 @@ def template_fields(found: Found, region: Region, base: str | None, marks, profi
 
 def _template_value(found: Found, name: str, el, text: str, profile) -> bool:
     how = f"template .{_class_for(el, name, profile.vocabulary)}"
-    label = label_of(text, profile) if text[:1].isalpha() else None
+    label = label_of(text, profile) if len(text) < 200 and text[:1].isalpha() else None
     if label and label[0] in ("published", "created", "category"):
         how, text = f"{how} ({'label ' + label[0]})", label[1]  # "Category: X" is X
     if name == "byline" and len(text) <= 300:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from archiver.parse.bio import PERSON, is_disclosure
 from archiver.parse.blocks import Block
-from archiver.parse.header import SEPARATORS, header_values, label_of, label_values
+from archiver.parse.header import SEPARATORS, header_values, label_of, label_values, line_labels
 from archiver.parse.labels import split_keywords, unique
 from archiver.parse.page import absolute, text_of
 from archiver.parse.text import collapse
@@ -45,6 +45,9 @@ class Reader:
         self.affiliations: list[tuple] = []  # (author name or None, text, the disclosure after it)
         self.roles: list[tuple] = []  # (author name, role line)
         self.disclosures = found.values.setdefault("_disclosures", [])
+        self.labels_re = line_labels(self.labels, marks=True)
+        self.teaser = bool(found.get("_paywalled"))  # the page is known to be a subscriber teaser
+        self.teasers = 0
         self._strong: dict[int, bool] = {}
         self.menus = _link_menus(self.blocks)
 
@@ -73,21 +76,26 @@ class Reader:
         packed = self.in_header and ("|" in text or "·" in text or "•" in text) and bool(SEPARATORS.search(text))
         if packed and not labels.keywords.match(text) and self.header(header_values(text, self.profile)):
             return
-        label = label_of(text, self.profile)
-        if label and self.labelled(block, *label):
-            return
+        match = self.labels_re.match(text)
+        if match:
+            name = match.lastgroup
+            if name == "author_box_end":
+                self.stop = True
+                return
+            if name in ("breadcrumb", "issue_links") or self.labelled(block, name, text[match.end():].strip()):
+                return
+        elif text[:4] == "From" and len(text) < 120:
+            label = label_of(text, self.profile)
+            if label and self.labelled(block, *label):
+                return
         if self.disclosure(i, block):
             return
-        if labels.breadcrumb.match(text) or labels.issue_links.match(text):
-            return
-        if labels.author_box_end.match(text):
-            self.stop = True
-            return
-        if len(text) < 600 and _maybe_paywall(text) and labels.paywall.search(text):
+        short = len(text) < 600
+        if short and _maybe_paywall(text) and labels.paywall.search(text):
             self.found.offer("paywalled", True, "label paywall")
             self.stop = True
             return
-        if self.found.get("_paywalled") and len(text) < 400 and labels.gate.search(text):
+        if self.teaser and short and len(text) < 400 and labels.gate.search(text):
             self.stop = True  # a known teaser: the subscription box ends the visible text
             return
         before_title = self.before_title[i]
@@ -101,7 +109,9 @@ class Reader:
                 return
             if values is not None and self.bylines and self.header(values):
                 return  # a role line under the byline
-        if block.link_density > 0.9:
+        if block.link_chars and block.link_chars > 0.9 * len(text):
+            if len(text) < 30 and labels.read_more.match(text):
+                self.teasers += 1  # "Read More" under a teaser: a listing's or an issue's
             if block.group is None and _short_links(block):
                 self.link_line(block)
                 return
@@ -164,18 +174,16 @@ class Reader:
 
     # -- disclosures and bio boxes ----------------------------------------------------------
     def strong(self, i: int) -> bool:
-        if i >= len(self.blocks):
-            return False
         known = self._strong.get(i)
         if known is None:
-            known = self._strong[i] = is_disclosure(self.blocks[i].text, self.labels)
+            known = self._strong[i] = i < len(self.blocks) and is_disclosure(self.blocks[i].text, self.labels)
         return known
 
     def disclosure(self, i: int, block: Block) -> bool:
         text = block.text
         # "Dr. A is cofounder of B." then "Dr. C has reviewed … no commercial bias …": one
         # disclosure over two lines
-        if self.strong(i) or (len(text) < 600 and PERSON.match(text) and self.strong(i + 1)
+        if self.strong(i) or (len(text) < 600 and self.strong(i + 1) and PERSON.match(text)
                               and self.labels.interests.search(text)):
             self.disclosures.append(text)
             self.found.how.setdefault("disclosure", "label disclosure")
@@ -263,6 +271,7 @@ class Reader:
         self.found.values["_body_blocks"] = body
         self.found.values["_affiliations"] = self.affiliations
         self.found.values["_roles"] = self.roles
+        self.found.values["_teasers"] = self.teasers
 
 
 def _only_roles(values: list[tuple]) -> bool:

@@ -98,14 +98,19 @@ _DATE_WORDS = re.compile(
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
+# All date patterns as one (their group names dropped): one substitution instead of five.
+_ANY_DATE = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', p.pattern)})" for p in _DATE_PATTERNS), re.I)
+_DIGIT = re.compile(r"\d")
+
+
 def is_date_line(text: str) -> bool:
     """True when a line is nothing but a date (maybe with a weekday or "Published on:")."""
-    text = collapse(text)
-    if not text or len(text) > 60:
+    if not text or len(text) > 80 or not _DIGIT.search(text):  # every date has digits
         return False
-    rest = text
-    for pattern in _DATE_PATTERNS:
-        rest = pattern.sub("", rest)
+    text = collapse(text)
+    if len(text) > 60:
+        return False
+    rest = _ANY_DATE.sub("", text)
     if rest == text:
         return False
     rest = _DATE_WORDS.sub("", rest)
