@@ -56,7 +56,7 @@ Extractor = Callable[..., object]
 # ------------------------------------------------------------------ compiled vocabulary
 
 # Flags of a class/id string (see Vocabulary.class_info).
-HIDDEN, CHROME, CONTAINER, PAYWALL, SKIP = 1, 2, 4, 8, 16
+HIDDEN, CHROME, CONTAINER, PAYWALL, SKIP, TITLE = 1, 2, 4, 8, 16, 32  # TITLE: a "…title…" box
 _DRUPAL_FIELD = re.compile(r"^field-{1,2}name-(field-[a-z0-9-]+)$")
 
 
@@ -108,6 +108,8 @@ class Vocabulary:
             flags |= CONTAINER
         if self.paywall.search(names):
             flags |= PAYWALL
+        if "title" in names:  # a teaser's title box, when listings have no linked headings
+            flags |= TITLE
         return flags
 
     def _field_of(self, names: str) -> str | None:

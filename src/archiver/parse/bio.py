@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 
-from archiver.parse.text import collapse, named_authors
+from archiver.parse.text import collapse, may_have_credentials, named_authors
 from archiver.record import Author
 
 _DISCLOSURE_LABEL = re.compile(r"^Disclosures?\s*:\s*", re.I)
-_NAME_BEFORE_HONORIFIC = re.compile(r"^(.{3,160}?)\s+(?=(?:Dr|Mr|Ms|Mrs|Mx|Prof)\.?\s)")
+# The blank before an honorific: "Dr. Simon Achebe, MD, PhD| Dr. Achebe has disclosed ..."
+_BEFORE_HONORIFIC = re.compile(r"\s+(?=(?:Dr|Mr|Ms|Mrs|Mx|Prof)\.?\s)")
 _ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Drs|Mr|Ms|Mrs|Mx|Prof|St|vs|Jr|Sr|e\.g|i\.e|al|Inc|Co|Corp|Ltd)|(?:^|\s)[A-Z])\.$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A sentence about a person: "Dr. A ...", "Drs. A and B ...", "The author ...".
@@ -46,7 +47,8 @@ def sentences(text: str) -> list[str]:
 
 
 def is_pure_byline(sentence: str) -> bool:
-    if len(sentence) >= 200:
+    """A sentence that is only names with credentials ("Michael Posternak, MD.")."""
+    if len(sentence) >= 200 or not may_have_credentials(sentence):
         return False
     authors = named_authors(sentence)
     return bool(authors) and any(a.credentials for a in authors)
@@ -59,10 +61,11 @@ def split_statement(text: str, labels) -> tuple[list[str], str | None, str | Non
     text = _DISCLOSURE_LABEL.sub("", text.strip())
     # "Dr. Simon Achebe, MD, PhD Dr. Achebe has disclosed ..." (no full stop after the name)
     names = []
-    lead = _NAME_BEFORE_HONORIFIC.match(text)
-    if lead and not lead.group(1).endswith(".") and "\n" not in lead.group(1) and is_pure_byline(lead.group(1)):
-        names.append(lead.group(1))
-        text = text[lead.end():]
+    gap = _BEFORE_HONORIFIC.search(text, 3, 400)  # a name of 3 to 160 characters before it
+    lead = text[:gap.start()] if gap and gap.start() <= 160 else None
+    if lead and not lead.endswith(".") and "\n" not in lead and is_pure_byline(lead):
+        names.append(lead)
+        text = text[gap.end():]
     parts = sentences(text)
     first = next((i for i, s in enumerate(parts)
                   if labels.disclosure.search(s) or labels.interests.search(s)), 0)

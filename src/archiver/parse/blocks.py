@@ -66,7 +66,7 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 return
             group = groups[0] if groups else None
             if BR not in joined:
-                text = collapse(joined)
+                text = " ".join(joined.split()) if joined.isascii() else collapse(joined)  # (collapse, inlined)
                 if text:
                     blocks.append(Block(text, stack[-1].tag, stack[-1], group, link_chars))
             else:  # <br><br> separates paragraphs (old pages have no <p>); one <br> separates lines.

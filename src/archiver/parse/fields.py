@@ -48,8 +48,10 @@ class Found:
 def offer_canonical(found: Found, data: Structured, url: str | None, base: str | None) -> None:
     """<link rel=canonical>, else og:url without tracking parameters, else the page URL without
     its query."""
-    found.offer("canonical_url", data.canonical, "<link rel=canonical>")
-    found.offer("canonical_url", clean_canonical(absolute(data.first("og:url"), base)), "og:url")
+    if found.offer("canonical_url", data.canonical, "<link rel=canonical>"):
+        return
+    if found.offer("canonical_url", clean_canonical(absolute(data.first("og:url"), base)), "og:url"):
+        return
     found.offer("canonical_url", without_query(url), "page URL")
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from archiver.parse.text import find_date, is_date_line, named_authors, parse_citation, parse_date
+from archiver.parse.text import (find_date, is_date_line, may_have_credentials, named_authors,
+                                 parse_citation, parse_date)
 
 # Ranks of a date by how the page says it; FALLBACK: not said at all (an issue's month).
 LABELLED, UNLABELLED, CREATED, FALLBACK = 0, 1, 2, 3
@@ -32,6 +33,7 @@ _EDGE_PUNCTUATION = re.compile(r"^[\s,;:.|–—-]+|[\s,;:.|–—-]+$")
 _DIGITS = re.compile(r"^(?:No\.?\s*|#\s*)?(\d{1,4})$", re.I)
 _INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
 _COMMA = re.compile(", ")
+_DIGIT = re.compile(r"\d")
 
 
 def one_of(patterns: dict[str, re.Pattern]) -> re.Pattern:
@@ -101,8 +103,9 @@ def issue_values(value: str, profile, how: str) -> list[tuple]:
     return [("issue_number", digits.group(1), how, LABELLED)] if digits else []
 
 
-def header_values(text: str, profile) -> list[tuple] | None:
-    """The fields of a header line, or None when it is not one."""
+def header_values(text: str, profile, unlabelled: bool = False) -> list[tuple] | None:
+    """The fields of a header line, or None when it is not one. `unlabelled`: the caller knows
+    the line starts with no label (it is read as one part then, without that test)."""
     if len(text) > 300 or text.endswith(("?", "!")):
         return None
     values: list[tuple] = []
@@ -112,17 +115,18 @@ def header_values(text: str, profile) -> list[tuple] | None:
         part = part.strip()
         if not part:
             continue
-        found = header_part(part, profile)
+        found = header_part(part, profile, labelled=not (unlabelled and not packed))
         if found is None:
             return None
         values.extend(found)
     return values or None
 
 
-def header_part(part: str, profile) -> list[tuple] | None:
-    """The fields of one piece of a header line, or None if it is not one."""
+def header_part(part: str, profile, labelled: bool = True) -> list[tuple] | None:
+    """The fields of one piece of a header line, or None if it is not one (`labelled`: it may
+    start with a label)."""
     labels, newsletters = profile.labels, profile.newsletters
-    label = line_labels(labels).match(part)
+    label = line_labels(labels).match(part) if labelled else None
     if label and label.lastgroup in PACKABLE:
         values = [v for v in label_values(label.lastgroup, part[label.end():].strip(), profile) if v[1]]
         return values or None
@@ -130,7 +134,8 @@ def header_part(part: str, profile) -> list[tuple] | None:
         return [("_role", (None, part), "role line under the byline", LABELLED)]
     found: list[tuple] = []
     rest = part
-    newsletter = newsletters.from_label.search(rest) if newsletters.from_label is not None else None
+    newsletter = newsletters.from_label.search(rest) if newsletters.from_label is not None and \
+        (not newsletters.hint or newsletters.hint in rest) else None
     if newsletter:
         found.append(("newsletter", newsletters.name_in(newsletter.group(1)), "label from_label", LABELLED))
         rest = rest.replace(newsletter.group(0), " ")
@@ -140,7 +145,7 @@ def header_part(part: str, profile) -> list[tuple] | None:
             found.append(("newsletter", newsletters.name_in(named.group(0)), "newsletter name in a header line",
                           LABELLED))
             rest = rest.replace(named.group(0), " ")
-    volume = labels.volume.search(rest) if "ol" in rest or "OL" in rest else None
+    volume = labels.volume.search(rest) if "Vol" in rest or "vol" in rest or "VOL" in rest else None
     if volume:
         found += [("issue_volume", volume.group("volume"), "volume line", LABELLED),
                   ("issue_number", volume.group("number"), "volume line", LABELLED)]
@@ -153,7 +158,7 @@ def header_part(part: str, profile) -> list[tuple] | None:
         found.append(("published", find_date(rest), "date line under the title", UNLABELLED))
     # Length first: the article's first paragraph gets this far, and the date regexes over a
     # whole paragraph cost more than all the other header tests.
-    elif len(rest) < 30 and parse_date(rest, month_only=True):
+    elif len(rest) < 30 and _DIGIT.search(rest) and parse_date(rest, month_only=True):
         month = parse_date(rest, month_only=True)
         found.append(("_month_date", month, "month line under the title", UNLABELLED))
         if volume:  # the volume line's month is its issue's
@@ -168,6 +173,8 @@ def header_part(part: str, profile) -> list[tuple] | None:
 
 def byline_values(text: str, labels) -> list[tuple] | None:
     """A byline, maybe followed by the role of its (last) author ("A, MD, Editor-in-Chief, …")."""
+    if text[:3].lower() != "by " and not may_have_credentials(text):
+        return None  # neither "By …" nor a credential: no byline (and no split to try)
     authors = named_authors(text)
     role = None
     if not authors and ", " in text and len(text) < 150:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from archiver.parse.clean import TextTest
 from archiver.parse.page import absolute, text_of
 from archiver.parse.text import collapse, find_date, parse_date
 from archiver.record import IssueArticle
@@ -41,25 +43,32 @@ class PageLabels:
     issue_date: str | None = None
     toc: list[IssueArticle] = field(default_factory=list)
     toc_issue_url: str | None = None
-    keywords: list[str] = field(default_factory=list)
     newsletter: str | None = None
-    disclosures: list[str] = field(default_factory=list)
+    # Read only if no other rule finds them (most pages have them in the article): the
+    # keywords label (element, text, regex) and the elements of texts saying "disclosed".
+    keywords_label: tuple | None = None
+    disclosed: list = field(default_factory=list)
+
+    @property
+    def keywords(self) -> list[str]:
+        return _keywords_after(*self.keywords_label) if self.keywords_label else []
+
+    @property
+    def disclosures(self) -> list[str]:
+        lines: list[str] = []
+        for el, pattern in self.disclosed:
+            line = block_text(el)
+            if pattern.search(line) and line not in lines:
+                lines.append(line)
+        return lines
 
 
-def label_test(profile):
-    """A cheap test of a text node for a page-wide label (it runs on every text node)."""
+@lru_cache(maxsize=64)
+def label_test(profile) -> TextTest:
+    """Which text nodes may hold a page-wide label (the first walk tests every text node):
+    the newsletter's hint word, "disclosed", "subscri…", or the start of a page-wide label."""
     hint = profile.newsletters.hint
-    starts, first_chars = profile.labels.page_starts, profile.labels.page_first_chars
-
-    def is_label(text: str) -> bool:
-        if (hint and hint in text) or "disclosed" in text or "ubscri" in text:
-            return True
-        if len(text) < 120:
-            stripped = text.lstrip()
-            return bool(stripped) and stripped[0] in first_chars and stripped.lower().startswith(starts)
-        return False
-
-    return is_label
+    return TextTest(tuple(w for w in (hint, "disclosed", "ubscri") if w), profile.labels.page_starts)
 
 
 def page_labels(marks, base, profile) -> PageLabels:
@@ -77,8 +86,8 @@ def page_labels(marks, base, profile) -> PageLabels:
             labels.issue_date = (find_date(stamps[0]) if stamps else None) or parse_date(rest, month_only=True)
         elif words.toc.match(text) and not labels.toc:
             labels.toc, labels.toc_issue_url = _toc_after(el, base, profile)
-        elif words.keywords.match(text) and len(text) < 400 and not labels.keywords:
-            labels.keywords = _keywords_after(el, text, words.keywords)
+        elif words.keywords.match(text) and len(text) < 400 and not labels.keywords_label:
+            labels.keywords_label = (el, text, words.keywords)
         elif newsletters.hint and newsletters.hint in text and not labels.newsletter:
             # "From <a>The … Report</a>": the label's "From" is in the text just before the name
             line = text if "From" in text else block_text(el) if "From" in _text_before(el) else ""
@@ -86,9 +95,7 @@ def page_labels(marks, base, profile) -> PageLabels:
             if match:
                 labels.newsletter = newsletters.name_in(match.group(1))
         elif "disclosed" in text:
-            line = block_text(el)
-            if words.disclosure.search(line) and line not in labels.disclosures:
-                labels.disclosures.append(line)
+            labels.disclosed.append((el, words.disclosure))
     if not labels.toc:
         labels.toc, labels.toc_issue_url = _toc_in_navigation(marks, base, profile)
     return labels

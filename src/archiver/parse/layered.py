@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -69,7 +70,8 @@ def extract(document: Document, profile, url: str | None) -> Article:
         found.offer("paywalled", True, paywall_hint)
     found.how["container"] = container_how
     article = build_article(found, url, data, base, profile)
-    refuse_non_articles(article, data, url, region.root, profile, found.values.get("_teasers", 0))
+    refuse_non_articles(article, data, url, region.root, profile, found.values.get("_teasers", 0),
+                        marks.title_boxes)
     return article
 
 
@@ -173,8 +175,6 @@ def title_element(root, container, data: Structured, profile):
     """The element showing the title: an <h1> in the container, else the <h1> matching the
     structured or <title> title, else the first <h1> that is not the site's logo, else a
     heading in the container matching the <title>, else one classed as a title."""
-    known = _clean_title(ld_text(data.article, "headline", "name") or data.first("og:title"), data, profile)
-    page_title = _clean_title(data.title_tag, data, profile)
     site = collapse(data.first("og:site_name")).lower()
     candidates = []
     for h1 in root.iter("h1"):
@@ -186,6 +186,9 @@ def title_element(root, container, data: Structured, profile):
         for h1, _ in candidates:
             if _is_inside(h1, container):
                 return h1
+    # (the structured and <title> titles are worked out only when the container has no <h1>)
+    known = _clean_title(ld_text(data.article, "headline", "name") or data.first("og:title"), data, profile)
+    page_title = _clean_title(data.title_tag, data, profile)
     for h1, text in candidates:
         if text in (known, page_title):
             return h1
@@ -221,11 +224,15 @@ def _is_site_heading(h1, text: str, site: str, container, profile) -> bool:
 
 
 def title_field(found: Found, data: Structured, title_el, profile) -> None:
-    found.offer("title", collapse(ld_text(data.article, "headline")), "json-ld headline")
-    if title_el is not None:
-        found.offer("title", collapse(text_of(title_el)), f"<{title_el.tag}> heading")
-    found.offer("title", _clean_title(data.first("og:title", "twitter:title"), data, profile), "og:title")
-    found.offer("title", collapse(data.first("citation_title", "dc.title")), "meta citation_title")
+    # (each fallback is worked out only while no rule before it answered)
+    if found.offer("title", collapse(ld_text(data.article, "headline")), "json-ld headline"):
+        return
+    if title_el is not None and found.offer("title", collapse(text_of(title_el)), f"<{title_el.tag}> heading"):
+        return
+    if found.offer("title", _clean_title(data.first("og:title", "twitter:title"), data, profile), "og:title"):
+        return
+    if found.offer("title", collapse(data.first("citation_title", "dc.title")), "meta citation_title"):
+        return
     found.offer("title", _clean_title(data.title_tag, data, profile), "<title> minus site name")
 
 
@@ -247,7 +254,12 @@ def _clean_title(title: str | None, data: Structured, profile) -> str | None:
 # ------------------------------------------------------------------ structured data
 
 def structured_fields(found: Found, data: Structured, base: str | None, profile) -> None:
-    ld = data.article or {}
+    if data.article:
+        _json_ld_fields(found, data.article, base, profile)
+    _meta_fields(found, data)
+
+
+def _json_ld_fields(found: Found, ld: dict, base: str | None, profile) -> None:
     authors = []
     for person in ld_list(ld.get("author")) + ld_list(ld.get("creator")):
         if isinstance(person, dict):
@@ -285,16 +297,22 @@ def structured_fields(found: Found, data: Structured, base: str | None, profile)
                 found.offer("issue_url", issue_url, "json-ld isPartOf issue")
         if "publicationvolume" in types:
             found.offer("issue_volume", ld_text(part, "volumeNumber"), "json-ld isPartOf volume")
-    meta_authors = []
-    for value in data.meta_all.get("citation_author", []) or data.meta_all.get("author", []) \
-            or data.meta_all.get("dc.creator", []):
-        meta_authors += named_authors(value)
-    found.offer("authors", meta_authors, "meta author")
-    # Unlabelled on the page: a date the page labels "Published" beats it.
-    found.offer("published", find_date(data.first(
-        "article:published_time", "citation_publication_date", "citation_date", "dc.date.issued",
-        "dc.date", "date", "pubdate", "publish-date", "datepublished")), "meta published date", UNLABELLED)
-    found.offer("category", collapse(data.first("article:section")), "meta article:section")
+
+
+def _meta_fields(found: Found, data: Structured) -> None:
+    if "authors" not in found.values:
+        meta_authors = []
+        for value in data.meta_all.get("citation_author", []) or data.meta_all.get("author", []) \
+                or data.meta_all.get("dc.creator", []):
+            meta_authors += named_authors(value)
+        found.offer("authors", meta_authors, "meta author")
+    if "published" not in found.values:
+        # Unlabelled on the page: a date the page labels "Published" beats it.
+        found.offer("published", find_date(data.first(
+            "article:published_time", "citation_publication_date", "citation_date", "dc.date.issued",
+            "dc.date", "date", "pubdate", "publish-date", "datepublished")), "meta published date", UNLABELLED)
+    if "category" not in found.values:
+        found.offer("category", collapse(data.first("article:section")), "meta article:section")
 
 
 # ------------------------------------------------------------------ template markup
@@ -316,10 +334,10 @@ def template_fields(found: Found, region: Region, base: str | None, marks, profi
 
 
 def _template_value(found: Found, name: str, el, text: str, profile) -> bool:
-    how = f"template .{_class_for(el, name, profile.vocabulary)}"
+    how = _template_how(el.get("class") or "", name, profile.vocabulary)
     label = label_of(text, profile) if len(text) < 200 and text[:1].isalpha() else None
     if label and label[0] in ("published", "created", "category"):
-        how, text = f"{how} ({'label ' + label[0]})", label[1]  # "Category: X" is X
+        how, text = f"{how} (label {label[0]})", label[1]  # "Category: X" is X
     if name == "byline" and len(text) <= 300:
         authors = named_authors(text)
         return bool(authors) and (found.offer("authors", authors, how) or True)
@@ -349,11 +367,13 @@ def _template_value(found: Found, name: str, el, text: str, profile) -> bool:
     return False
 
 
-def _class_for(el, name: str, vocabulary) -> str:
-    for token in (el.get("class") or "").split():
+@lru_cache(maxsize=2048)
+def _template_how(classes: str, name: str, vocabulary) -> str:
+    """ "template .<the class naming the field>" (pages repeat their class strings)."""
+    for token in classes.split():
         if vocabulary.field_of(token) == name:
-            return token
-    return name
+            return f"template .{token}"
+    return f"template .{name}"
 
 
 def _keywords_in(el, label: re.Pattern) -> list[str]:
@@ -375,11 +395,14 @@ def page_fields(found: Found, page: PageLabels) -> None:
     found.offer("issue_date", page.issue_date, "label issue_date (page)")
     found.offer("issue_articles", page.toc, "label toc (page)")
     found.offer("issue_url", page.toc_issue_url, "issue link by the table of contents")
-    found.offer("keywords", page.keywords, "label keywords (page)")
+    if not found.get("keywords"):
+        found.offer("keywords", page.keywords, "label keywords (page)")
     found.offer("newsletter", page.newsletter, "label from_label (page)")
-    if not found.get("_disclosures") and page.disclosures:
-        found.values["_disclosures"] = list(page.disclosures)
-        found.how.setdefault("disclosure", "label disclosure (page)")
+    if not found.get("_disclosures") and page.disclosed:
+        disclosures = page.disclosures
+        if disclosures:
+            found.values["_disclosures"] = disclosures
+            found.how.setdefault("disclosure", "label disclosure (page)")
 
 
 def _breadcrumb_category(marks, base, profile) -> str | None:
@@ -402,14 +425,20 @@ def fallback_fields(found: Found, data: Structured, url, base, profile) -> None:
     found.offer("published", found.values.pop("_month_date", None), "month of the date line (1st)", FALLBACK)
     found.offer("category", found.values.pop("_breadcrumb_category", None), "breadcrumb link")
     newsletters = profile.newsletters
-    journal = data.first("citation_journal_title")
-    found.offer("newsletter", newsletters.name_in(journal), "meta citation_journal_title")
-    newsletter, volume, number = newsletters.issue_of_url(found.get("issue_url"))
-    found.offer("newsletter", newsletter or profile.newsletter_of_issue(found.get("issue_url")), "issue URL code")
-    found.offer("issue_volume", volume, "issue URL code")
-    found.offer("issue_number", number, "issue URL code")
-    found.offer("newsletter", newsletters.name_in(data.first("og:site_name")), "og:site_name")
-    article_type_fallbacks(found, url or found.get("canonical_url") or data.canonical, profile)
+    values = found.values
+    if "newsletter" not in values:
+        found.offer("newsletter", newsletters.name_in(data.first("citation_journal_title")), "meta citation_journal_title")
+    if values.get("issue_url"):
+        newsletter, volume, number = newsletters.issue_of_url(values["issue_url"])
+        found.offer("newsletter", newsletter or profile.newsletter_of_issue(values["issue_url"]), "issue URL code")
+        found.offer("issue_volume", volume, "issue URL code")
+        found.offer("issue_number", number, "issue URL code")
+    if "newsletter" not in values:
+        found.offer("newsletter", newsletters.name_in(data.first("og:site_name")), "og:site_name")
+    if "article_type" not in values:
+        article_type_fallbacks(found, url or found.get("canonical_url") or data.canonical, profile)
+    if "keywords" in values:
+        return
     # Keywords "as displayed": the page's keyword links (template, label) come first; JSON-LD
     # and <meta> keywords only when the page shows none.
     ld_keywords = (data.article or {}).get("keywords")
@@ -435,8 +464,9 @@ def article_type_fallbacks(found: Found, url: str | None, profile) -> None:
         words = kind_key(slug.replace("-", " "))
         if words and words[0].isdigit():  # "1843-expert-qa-…": the id goes first
             words = words[1:]
-        for size in range(min(len(words), 6), 0, -1):
-            found.offer("article_type", labels.article_types.get(words[:size]), "URL slug")
+        kinds = labels.article_types
+        found.offer("article_type", next((kinds[words[:size]] for size in range(min(len(words), 6), 0, -1)
+                                          if words[:size] in kinds), None), "URL slug")
 
 
 # ------------------------------------------------------------------ paywall
@@ -476,9 +506,9 @@ def build_article(found: Found, url, data: Structured, base, profile) -> Article
     found.values["disclosure"] = disclosure
     _affiliations(found, authors, in_disclosures)
     offer_canonical(found, data, url, base)
-    # a saved page parsed without its URL: its own entry in the issue's contents
-    found.offer("canonical_url", _own_toc_entry(found.get("title"), found.get("issue_articles", []), profile),
-                "table of contents entry with this title")
+    if "canonical_url" not in found.values:  # a saved page parsed without its URL: its own entry in the issue's contents
+        found.offer("canonical_url", _own_toc_entry(found.get("title"), found.get("issue_articles", []), profile),
+                    "table of contents entry with this title")
     return to_article(found, url, profile)
 
 

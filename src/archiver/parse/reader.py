@@ -8,7 +8,7 @@ read a page with Drupal field classes and a page of plain <p> and <div> elements
 
 from __future__ import annotations
 
-from archiver.parse.bio import PERSON, is_disclosure
+from archiver.parse.bio import PERSON
 from archiver.parse.blocks import Block
 from archiver.parse.header import SEPARATORS, header_values, label_of, label_values, line_labels
 from archiver.parse.labels import split_keywords, unique
@@ -29,11 +29,14 @@ class Reader:
         for el in region.consumed:
             skipped.update(el.iter())
         title_nodes = set(region.title_el.iter()) if region.title_el is not None else set()
+        title_at = next((i for i, b in enumerate(region.blocks) if b.el in title_nodes), 0)
         self.blocks = [b for b in region.blocks if b.el not in skipped and b.el not in title_nodes]
-        self.title_at = next((i for i, b in enumerate(region.blocks) if b.el in title_nodes), -1)
-        # blocks before the title's: after filtering, those whose place was before it
-        before = set(id(b) for b in region.blocks[:max(self.title_at, 0)])
-        self.before_title = [id(b) in before for b in self.blocks]
+        # the blocks above the title: a first run of the blocks (their order is kept)
+        self.above_title = sum(1 for b in region.blocks[:title_at] if b.el not in skipped)
+        # which lines are disclosures (a cheap test first: the regex is slow on every paragraph)
+        search = self.labels.disclosure.search
+        self.strong = [len(t) < 1200 and ("isclos" in t or "inancial" in t or "onflict" in t or "ommercial" in t)
+                       and search(t) is not None for t in (b.text for b in self.blocks)] + [False]
         self.title = found.get("title")
         self.in_header = True
         self.stop = False
@@ -48,7 +51,6 @@ class Reader:
         self.labels_re = line_labels(self.labels, marks=True)
         self.teaser = bool(found.get("_paywalled"))  # the page is known to be a subscriber teaser
         self.teasers = 0
-        self._strong: dict[int, bool] = {}
         self.menus = _link_menus(self.blocks)
 
     # -- the walk ---------------------------------------------------------------------------
@@ -88,7 +90,7 @@ class Reader:
             label = label_of(text, self.profile)
             if label and self.labelled(block, *label):
                 return
-        if self.disclosure(i, block):
+        if (self.strong[i] or self.strong[i + 1]) and self.disclosure(i, block):
             return
         short = len(text) < 600
         if short and _maybe_paywall(text) and labels.paywall.search(text):
@@ -98,11 +100,12 @@ class Reader:
         if self.teaser and short and len(text) < 400 and labels.gate.search(text):
             self.stop = True  # a known teaser: the subscription box ends the visible text
             return
-        before_title = self.before_title[i]
+        before_title = i < self.above_title
         if self.in_header:
             if self.kind(text, before_title):
                 return
-            values = None if packed else header_values(text, self.profile)
+            # (the line starts with no label: the labels were tested above)
+            values = None if packed else header_values(text, self.profile, unlabelled=match is None)
             if values is not None and not _only_roles(values) and self.header(values):
                 return
             if self.bare_url(text) or self.affiliation(i, block):
@@ -173,18 +176,12 @@ class Reader:
             return
 
     # -- disclosures and bio boxes ----------------------------------------------------------
-    def strong(self, i: int) -> bool:
-        known = self._strong.get(i)
-        if known is None:
-            known = self._strong[i] = i < len(self.blocks) and is_disclosure(self.blocks[i].text, self.labels)
-        return known
-
     def disclosure(self, i: int, block: Block) -> bool:
-        text = block.text
+        text, strong = block.text, self.strong
         # "Dr. A is cofounder of B." then "Dr. C has reviewed … no commercial bias …": one
         # disclosure over two lines
-        if self.strong(i) or (len(text) < 600 and self.strong(i + 1) and PERSON.match(text)
-                              and self.labels.interests.search(text)):
+        if strong[i] or (strong[i + 1] and len(text) < 600 and PERSON.match(text)
+                         and self.labels.interests.search(text)):
             self.disclosures.append(text)
             self.found.how.setdefault("disclosure", "label disclosure")
             self.bio_author = None
@@ -197,7 +194,7 @@ class Reader:
         text = block.text
         if len(text) > 700 or block.is_heading or text.endswith("?"):
             return False
-        ahead = next((j for j in range(i + 1, i + 4) if self.strong(j)), None)
+        ahead = next((j for j in range(i + 1, min(i + 4, len(self.blocks))) if self.strong[j]), None)
         if ahead is None or not (self.bio_author or self.labels.affiliation.search(text)):
             return False
         self.affiliations.append((self.bio_author, text, self.blocks[ahead].text))

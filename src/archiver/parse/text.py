@@ -134,6 +134,15 @@ _CREDENTIAL_STOP = re.compile(r"(?<![\w.-])([A-Za-z][\w-]*)\.(?=\s+[A-Z])")
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 
 
+# Every credential, known or by shape, has two capitals within five characters ("MD", "PhD",
+# "M.D.", "PharmD", "PMHNP-BC"): a cheap test before splitting a line as a byline.
+_TWO_CAPITALS = re.compile(r"[A-Z][a-zA-Z.]{0,4}[A-Z]")
+
+
+def may_have_credentials(text: str) -> bool:
+    return _TWO_CAPITALS.search(text) is not None
+
+
 @lru_cache(maxsize=8192)
 def credential(token: str) -> str | None:
     """The canonical spelling of a credential token ("M.D." -> "MD"), or None if it is not one."""
@@ -182,9 +191,13 @@ def split_byline(text: str | None) -> list[Author]:
     if not text:
         return []
     # "Naomi Feld, PhD. Chris Aldana, MD": a full stop after a credential ends an author.
-    text = _CREDENTIAL_STOP.sub(
-        lambda m: m.group(1) + "," if credential(m.group(1)) else m.group(0), text)
-    segments = _BYLINE_SEPARATORS.split(text)
+    if ". " in text:  # (cheap tests first: both regexes scan every position)
+        text = _CREDENTIAL_STOP.sub(
+            lambda m: m.group(1) + "," if credential(m.group(1)) else m.group(0), text)
+    if "," in text or ";" in text or "&" in text or "and" in text or "with" in text:
+        segments = _BYLINE_SEPARATORS.split(text)
+    else:
+        segments = [text]
     authors: list[Author] = []
     for segment in (s.strip(" .") for s in segments):
         if not segment:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 from archiver.errors import NotAnArticle
 from archiver.parse.page import ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, text_of
 from archiver.parse.text import collapse
@@ -36,8 +34,10 @@ def refuse_by_url(profile, url: str | None) -> None:
         raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page", kind=kind)
 
 
-def refuse_non_articles(article: Article, data: Structured, url, scope, profile, teasers: int = 0) -> None:
-    """`teasers`: the "Read More" links of teasers without headings the extractor saw."""
+def refuse_non_articles(article: Article, data: Structured, url, scope, profile, teasers: int = 0,
+                        title_boxes=()) -> None:
+    """`teasers`: the "Read More" links of teasers without headings the extractor saw;
+    `title_boxes`: the page's elements with "title" in their class (the first walk notes them)."""
     is_typed_article = bool(data.types & ARTICLE_TYPES)
     non_article_types = data.types & NON_ARTICLE_TYPES
     if non_article_types and not is_typed_article:
@@ -51,7 +51,7 @@ def refuse_non_articles(article: Article, data: Structured, url, scope, profile,
     # A page naming an issue's volume or number that is no article is that issue's page.
     names_issue = bool(article.issue and (article.issue.volume or article.issue.number))
     if scope is not None and not is_typed_article:
-        listed = max(_listed_articles(scope, profile), teasers)
+        listed = max(_listed_articles(scope, profile, words, title_boxes), teasers)
         if listed >= 2 and listed * 60 > words / 2:
             raise NotAnArticle(f"a listing of {listed} teasers", kind="issue" if names_issue else "listing")
     if not article.title:
@@ -71,13 +71,15 @@ def refuse_non_articles(article: Article, data: Structured, url, scope, profile,
         raise NotAnArticle("no byline, date, keywords or newsletter")
 
 
-_TITLE_BOX_LINKS = etree.XPath("descendant-or-self::*[contains(@class, 'title')]//a/@href")
-
-
-def _listed_articles(container, profile) -> int:
+def _listed_articles(container, profile, words: int = 0, title_boxes=()) -> int:
     """How many headings of the container are links to other pages (teasers of a listing).
-    Counted only when such headings are at least half of the container's headings."""
+    Counted only when such headings are at least half of the container's headings, and only
+    when they could outweigh `words` of text (an article's few headings cannot)."""
     headings = list(container.iter("h2", "h3", "h4", "h5"))
+    title_links = [a.get("href") for box in title_boxes if _is_inside(box, container)
+                   for a in box.iter("a") if a.get("href") is not None]
+    if (len(headings) + len(title_links)) * 120 <= words:
+        return 0
     linked = set()
     for heading in headings:
         links = [a for a in heading.iter("a") if a.get("href")]
@@ -90,7 +92,15 @@ def _listed_articles(container, profile) -> int:
         if text and len("".join("".join(text_of(a) for a in links).split())) >= 0.8 * text:
             linked.add(links[0].get("href"))
     if len(linked) < 2:  # teaser titles that are not headings: links in "…title…" boxes
-        for href in _TITLE_BOX_LINKS(container):  # (an XPath: a walk in Python cost ~40 µs a page)
+        for href in title_links:
             if "/articles/" in href or profile.hint(href) == "article":
-                linked.add(str(href))
+                linked.add(href)
     return len(linked) if len(linked) * 2 >= len(headings) else 0
+
+
+def _is_inside(el, ancestor) -> bool:
+    while el is not None:
+        if el is ancestor:
+            return True
+        el = el.getparent()
+    return False
