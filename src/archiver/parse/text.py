@@ -285,16 +285,20 @@ def parse_citation(text: str | None) -> Citation | None:
     if not text:
         return None
     citation = Citation(text=text)
-    doi = _DOI.search(text)
+    # Each identifier's regex only when its literal is there (they scan every position).
+    lower = text.lower()
+    present = {_DOI: "10." in text, _PMID: "pmid" in lower, _PMCID: "pmc" in lower,
+               _ONLINE: "online" in lower or "epub" in lower}
+    doi = _DOI.search(text) if present[_DOI] else None
     if doi:
         citation.doi = doi.group(1).rstrip(".,;)]")
-    pmid = _PMID.search(text)
+    pmid = _PMID.search(text) if present[_PMID] else None
     if pmid:
         citation.pmid = pmid.group(1)
     # The reference proper ends where identifiers and online-first notes begin.
     ref = text
     for pattern in (_DOI, _PMID, _PMCID, _ONLINE):
-        match = pattern.search(ref)
+        match = pattern.search(ref) if present[pattern] else None
         if match:
             ref = ref[: match.start()]
     ref = ref.strip(" .,;")
@@ -307,7 +311,7 @@ def parse_citation(text: str | None) -> Citation | None:
         head = ref[: source.start()]
     else:
         head = ref
-        online = _ONLINE.search(text)
+        online = _ONLINE.search(text) if present[_ONLINE] else None
         year = re.search(r"\b(?:19|20)\d\d\b", online.group("date") or "") if online else None
         if year:
             citation.year = int(year.group())
