@@ -155,6 +155,7 @@ class Labels:
 
 _INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
 _KIND_WORDS = re.compile(r"[a-z0-9]+")
+_AMPERSAND = re.compile(r"\s*&\s*")  # "Q & A", "Q&A": the same word
 
 
 def _scoped(pattern: str) -> str:
@@ -165,9 +166,9 @@ def _scoped(pattern: str) -> str:
 
 
 def kind_key(text: str) -> tuple[str, ...]:
-    """The words of a kind of article, lower case, "&" and apostrophes dropped: "Expert Q&A" ->
+    """The words of a kind of article, lower case, "&" (with its blanks) and apostrophes dropped: "Expert Q&A" ->
     ("expert", "qa"), as its URL slug "expert-qa" writes it."""
-    return tuple(_KIND_WORDS.findall(text.lower().replace("&", "").replace("’", "").replace("'", "")))
+    return tuple(_KIND_WORDS.findall(_AMPERSAND.sub("", text.lower()).replace("’", "").replace("'", "")))
 
 
 class Newsletters:

@@ -37,7 +37,9 @@ def sentences(text: str) -> list[str]:
     result: list[str] = []
     for line in text.split("\n"):
         for piece in _SENTENCE_END.split(collapse(line)):
-            if result and piece and _ABBREVIATIONS.search(result[-1]) and not result[-1].endswith("\n"):
+            # (the abbreviation ends the sentence: it is looked for in its last characters only)
+            if result and piece and not result[-1].endswith("\n") and \
+                    _ABBREVIATIONS.search(result[-1], max(0, len(result[-1]) - 8)):
                 result[-1] += " " + piece
             elif piece:
                 result.append(piece)

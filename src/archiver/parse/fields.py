@@ -78,4 +78,7 @@ def to_article(found: Found, url: str | None, profile) -> Article:
     article.provenance = {
         (f"issue.{ISSUE_PARTS[name]}" if name in ISSUE_PARTS else name): how
         for name, how in found.how.items() if not name.startswith("_")}
+    if article.article_id is not None:
+        article.provenance["article_id"] = "links.article id of the " + (
+            "canonical URL" if profile.article_id(canonical) is not None else "page URL")
     return article
