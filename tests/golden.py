@@ -1,4 +1,5 @@
-"""Golden files of the parser: `tests/fixtures/pages/<name>.expected.json` per `<name>.html`.
+"""Golden files of the parser: `tests/fixtures/pages/<name>.expected.json` per `<name>.html`,
+and `tests/fixtures/issues/<name>.expected.json`, the `Issue` record of an issue page.
 
     python tests/golden.py           print every page whose parse differs from its golden file
     python tests/golden.py --write   rewrite the golden files from the parser (review the diff!)
@@ -6,7 +7,8 @@
 A page is parsed with the URL, headers and profile of its optional `<name>.meta.json` (pages of
 other sites' profiles live in subdirectories, e.g. `pages/noctua/`; a profile given as a TOML
 file is relative to the page, e.g. `pages/kestrel/` uses `profiles/kestrel/kestrel.toml`). Non-article pages have the
-golden record {"error": "not an article page"}.
+golden record {"error": "not an article page"}. An issue page is parsed with `parse_issue`; its
+meta file may name a page kept elsewhere (`"page": "../pages/issue-tcprv19n3.html"`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,33 @@ import sys
 from pathlib import Path
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+ISSUES = Path(__file__).resolve().parent / "fixtures" / "issues"
 NOT_AN_ARTICLE = {"error": "not an article page"}
 
 
 def page_files() -> list[Path]:
     return sorted(PAGES.glob("*.html")) + sorted(PAGES.glob("*/*.html"))
+
+
+def issue_files() -> list[Path]:
+    """The issue pages' golden files (each names its page by its meta file)."""
+    return sorted(ISSUES.glob("*.expected.json"))
+
+
+def issue_page(golden: Path) -> tuple[Path, dict]:
+    """(the page, its meta) of an issue golden file."""
+    name = golden.name[: -len(".expected.json")]
+    meta = json.loads((golden.parent / f"{name}.meta.json").read_text(encoding="utf-8"))
+    return (golden.parent / meta.get("page", f"{name}.html")).resolve(), meta
+
+
+def parsed_issue(golden: Path) -> dict:
+    from dataclasses import asdict
+
+    from archiver.parse import parse_issue
+
+    page, meta = issue_page(golden)
+    return asdict(parse_issue(page.read_bytes(), url=meta.get("url"), headers=meta.get("headers")))
 
 
 def meta_of(page: Path) -> dict:
@@ -63,23 +87,26 @@ def differences(expected: dict, actual: dict) -> list[str]:
 def main(argv: list[str]) -> int:
     write = "--write" in argv
     mismatched = 0
-    for page in page_files():
-        actual = parsed_record(page)
-        golden = page.with_suffix(".expected.json")
+    cases = [(page.stem, page.with_suffix(".expected.json"), lambda page=page: parsed_record(page))
+             for page in page_files()]
+    cases += [(golden.name.split(".")[0] + " (issue)", golden, lambda golden=golden: parsed_issue(golden))
+              for golden in issue_files()]
+    for name, golden, parse in cases:
+        actual = parse()
         if write:
             text = json.dumps(actual, ensure_ascii=False, indent=2) + "\n"
             if not golden.is_file() or golden.read_text(encoding="utf-8") != text:
                 golden.write_text(text, encoding="utf-8")
                 print(f"wrote {golden.name}")
             continue
-        expected = expected_of(page) if golden.is_file() else {}
+        expected = json.loads(golden.read_text(encoding="utf-8")) if golden.is_file() else {}
         diff = differences(expected, actual)
         if diff:
             mismatched += 1
-            print(f"{page.stem}:")
+            print(f"{name}:")
             print("\n".join(diff))
     if not write:
-        print(f"{mismatched} of {len(page_files())} pages differ from their golden files")
+        print(f"{mismatched} of {len(cases)} pages differ from their golden files")
     return 1 if mismatched else 0
 
 

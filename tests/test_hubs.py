@@ -36,7 +36,7 @@ def test_an_issue_page_of_read_more_teasers_is_a_hub_wherever_it_lives():
     assert examine(capture("https://www.thecarlatreport.com/newsletters/1/issues/85",
                            CURRENT["/newsletters/1/issues/85"].body), CARLAT).kind == "issue"
     found = at_unknown_url("/newsletters/1/issues/85")
-    assert found.kind == "listing" and found.article is None
+    assert found.kind == "issue" and found.article is None  # its volume and number say so
     assert "4 teasers" in found.reason
     # An issue of one article too: its one card is most of the page.
     assert at_unknown_url("/newsletters/4/issues/12").kind == "listing"

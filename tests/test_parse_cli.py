@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 SEED = PAGES / "tcpr-ketamine-opiate.html"
 SEED_URL = "https://www.thecarlatreport.com/articles/1227-is-ketamine-just-another-opiate"
@@ -59,9 +61,45 @@ def test_explain_names_the_strategy_of_each_field_on_stderr():
     assert result.returncode == 0
     json.loads(result.stdout)  # stdout stays pure JSON
     assert "title: " in result.stderr and "keywords: template" in result.stderr
-    assert "issue.articles: label “Table Of Contents”" in result.stderr
+    assert "issue.articles: label toc (page)" in result.stderr
 
 
 def test_url_needs_exactly_one_page():
     result = run("parse", SEED, SEED, "--url", SEED_URL)
     assert result.returncode == 2 and result.stderr.startswith("error: ")
+
+
+NEW_PAGES = sorted(p for p in PAGES.glob("*.html") if p.stem.startswith(("cur-", "wp-", "drupal-", "html5-", "table-")))
+NO_RULE = {"url", "word_count", "parser_version", "warnings", "paywalled"}  # the input, or derived from fields
+
+
+def filled_fields(record: dict) -> list[str]:
+    """The record's filled fields as provenance names them ("issue.volume", "authors.affiliation")."""
+    names = []
+    for key, value in record.items():
+        if key in NO_RULE or value in (None, [], ""):
+            continue
+        if key == "issue":
+            names += [f"issue.{part}" for part, v in value.items() if v not in (None, [])]
+        else:
+            names.append(key)
+            if key == "authors" and any(a.get("affiliation") for a in value):
+                names.append("authors.affiliation")
+    if record.get("paywalled"):
+        names.append("paywalled")
+    return names
+
+
+def test_there_are_new_pages_of_every_generation():
+    assert len(NEW_PAGES) >= 12
+
+
+@pytest.mark.parametrize("page", NEW_PAGES, ids=lambda p: p.stem)
+def test_explain_names_a_rule_for_every_field_a_new_page_fills(page):
+    url = json.loads(page.with_suffix(".meta.json").read_text(encoding="utf-8"))["url"]
+    result = run("parse", page, "--url", url, "--explain")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    explained = {line.strip().split(": ", 1)[0] for line in result.stderr.splitlines()[1:] if ": " in line}
+    missing = [field for field in filled_fields(record) if field not in explained]
+    assert not missing, f"{page.stem}: no rule named for {missing}"

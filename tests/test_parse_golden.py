@@ -41,9 +41,14 @@ def test_every_found_field_says_which_strategy_found_it(page):
         return
     article = parse_page(page)
     for field in ("title", "authors", "published", "body", "keywords", "category", "newsletter",
-                  "disclosure", "citation", "study_type"):
+                  "disclosure", "citation", "study_type", "article_type", "article_id", "canonical_url"):
         if getattr(article, field):
             assert article.provenance.get(field), f"{page.stem}: no strategy recorded for {field}"
+    for part in ("date", "title", "url", "volume", "number", "articles"):
+        if article.issue and getattr(article.issue, part):
+            assert article.provenance.get(f"issue.{part}"), f"{page.stem}: no strategy recorded for issue.{part}"
+    if any(a.affiliation for a in article.authors):
+        assert article.provenance.get("authors.affiliation"), f"{page.stem}: no strategy for authors.affiliation"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)

@@ -419,3 +419,28 @@ def test_a_layered_profile_reads_its_own_vocabulary(tmp_path):
     with_defaults = parse_article(KESTREL_PAGE.read_bytes(), profile=str(plain))
     assert with_defaults.study_type is None and with_defaults.newsletter is None
     assert with_defaults.provenance["authors"] != "template .kd-writers"
+
+
+# ------------------------------------------------------------------ label vocabulary (parser)
+
+def test_a_site_adds_to_a_general_label_under_labels_more(tmp_path):
+    toml = tmp_path / "site.toml"
+    toml.write_text('name = "site"\nextractor = "layered"\n[labels.more]\n'
+                    'chrome_line = \'^Buy the Book$\'\narticle_types = ["Field Note"]\n', encoding="utf-8")
+    labels = get_profile(str(toml)).labels
+    assert labels.chrome_line.match("Buy the Book") and labels.chrome_line.match("Getting your Trinity Audio player ready...")
+    assert labels.article_type("FIELD NOTE") == "Field Note" and labels.article_type("Editorial") == "Editorial"
+
+
+def test_kinds_of_article_are_known_by_their_words():
+    labels = get_profile("carlat").labels
+    assert labels.article_type("Expert Q & A") == labels.article_type("EXPERT Q&A") == "Expert Q&A"
+    assert labels.article_type("An ordinary sentence that is no kind at all") is None
+
+
+def test_issue_urls_name_volume_number_and_newsletter():
+    newsletters = get_profile("carlat").newsletters
+    assert newsletters.issue_of_url("https://www.thecarlatreport.com/newsletter-issue/ccprv9n4/") == \
+        ("The Carlat Child Psychiatry Report", "9", "4")
+    assert newsletters.issue_of_url("https://www.thecarlatreport.com/issue/vol11-no1") == (None, "11", "1")
+    assert newsletters.issue_of_url("https://www.thecarlatreport.com/articles/1-x") == (None, None, None)

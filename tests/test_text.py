@@ -22,6 +22,9 @@ def test_word_count_counts_whitespace_tokens():
     ("Sept 3, 2020", "2020-09-03"), ("September 3rd, 2020", "2020-09-03"), ("2019-01-01", "2019-01-01"),
     ("2019-01-01T12:00:00Z", "2019-01-01"), ("01/01/2019", "2019-01-01"), ("12/31/2020", "2020-12-31"),
     ("1 February 2020", "2020-02-01"), ("Published On: March 5, 2021", "2021-03-05"),
+    ("February 20th , 2020", "2020-02-20"), ("10/18/20", "2020-10-18"), ("12/31/99", "1999-12-31"),
+    ("Monday, June 14, 2021", "2021-06-14"), ("Oct 16, 2023", "2023-10-16"),
+    ("Mon, 02/11/2013 - 09:42", "2013-02-11"),
 ])
 def test_dates_become_iso(text, iso):
     assert parse_date(text) == iso
@@ -29,6 +32,7 @@ def test_dates_become_iso(text, iso):
 
 def test_impossible_or_missing_dates_are_none():
     assert parse_date("February 30, 2019") is None
+    assert parse_date("v1.2.34") is None and parse_date("12-31-99") is None  # two-digit years only with "/"
     assert parse_date("no date here") is None
     assert parse_date(None) is None
 
@@ -36,6 +40,7 @@ def test_impossible_or_missing_dates_are_none():
 def test_a_month_is_a_date_only_when_asked():
     assert parse_date("January 2019") is None
     assert parse_date("January 2019", month_only=True) == "2019-01-01"
+    assert parse_date("January, 2013", month_only=True) == "2013-01-01"
 
 
 def test_find_date_takes_the_first_date_in_a_sentence():
@@ -46,6 +51,8 @@ def test_date_lines():
     assert is_date_line("January 1, 2019")
     assert is_date_line("Published on: Tue, January 1, 2019")
     assert not is_date_line("On January 1, 2019 the FDA approved a new drug.")
+    assert is_date_line("Monday, June 14, 2021") and is_date_line("10/18/20")
+    assert not is_date_line("Talia Brennan, MD")
 
 
 @pytest.mark.parametrize("byline,authors", [
@@ -107,3 +114,14 @@ def test_pmid_and_vancouver_authors():
 
 def test_empty_citation_is_none():
     assert parse_citation("Review of:") is None
+
+
+def test_credentials_always_have_two_capitals_close_together():
+    from archiver.parse.text import KNOWN_CREDENTIALS, may_have_credentials
+    assert all(may_have_credentials(c) for c in KNOWN_CREDENTIALS.values())
+    assert may_have_credentials("M.D.") and may_have_credentials("Ph.D.")
+    assert not may_have_credentials("Featured Book") and not may_have_credentials("Research Update")
+
+
+def test_by_with_a_colon():
+    assert split_byline("By: Ann Lee, MD") == [Author("Ann Lee", ["MD"])]

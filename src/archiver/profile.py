@@ -45,8 +45,10 @@ FIELD_NAMES = ("title", "authors", "published", "newsletter", "category", "artic
                "canonical_url", "issue_date", "issue_title", "issue_url", "issue_volume",
                "issue_number", "issue_articles")
 RULE_KINDS = ("css", "xpath", "label", "meta", "jsonld", "value")
-LABEL_NAMES = ("citation", "study_type", "published", "issue_date", "issue_links", "keywords",
-               "toc", "disclosure", "breadcrumb", "author_box_end", "paywall", "gate")
+LABEL_NAMES = ("citation", "study_type", "published", "created", "issue_date", "issue", "issue_links",
+               "volume", "category", "keywords", "toc", "disclosure", "interests", "affiliation",
+               "role", "speaker", "chrome_line", "breadcrumb", "author_box_end", "paywall", "gate",
+               "read_more")
 
 Extractor = Callable[..., object]
 
@@ -54,7 +56,7 @@ Extractor = Callable[..., object]
 # ------------------------------------------------------------------ compiled vocabulary
 
 # Flags of a class/id string (see Vocabulary.class_info).
-HIDDEN, CHROME, CONTAINER, PAYWALL, SKIP = 1, 2, 4, 8, 16
+HIDDEN, CHROME, CONTAINER, PAYWALL, SKIP, TITLE = 1, 2, 4, 8, 16, 32  # TITLE: a "…title…" box
 _DRUPAL_FIELD = re.compile(r"^field-{1,2}name-(field-[a-z0-9-]+)$")
 
 
@@ -106,6 +108,8 @@ class Vocabulary:
             flags |= CONTAINER
         if self.paywall.search(names):
             flags |= PAYWALL
+        if "title" in names:  # a teaser's title box, when listings have no linked headings
+            flags |= TITLE
         return flags
 
     def _field_of(self, names: str) -> str | None:
@@ -124,14 +128,47 @@ class Vocabulary:
 
 
 class Labels:
-    """The label vocabulary, compiled: one regex per label name (see defaults.toml)."""
+    """The label vocabulary, compiled: one regex per label name (see defaults.toml). A site adds
+    alternatives to a label under `[labels.more]` instead of repeating the general pattern."""
 
     def __init__(self, labels: dict, where: str):
+        more = labels.get("more") or {}
         for name in LABEL_NAMES:
-            pattern = labels.get(name) or r"(?!x)x"
+            patterns = [p for p in (labels.get(name), more.get(name)) if p]
+            pattern = "|".join(f"(?:{_scoped(p)})" for p in patterns) if len(patterns) > 1 else \
+                (patterns[0] if patterns else r"(?!x)x")
             setattr(self, name, _regex(pattern, f"{where}: labels.{name}"))
         self.page_starts = tuple(s.lower() for s in labels.get("page_starts", []))
         self.page_first_chars = "".join({c for s in self.page_starts for c in (s[:1], s[:1].upper())})
+        # Kinds of article ("Expert Q&A", "Research Update"): by their words, so "Expert Q & A",
+        # "EXPERT Q&A" and the slug "expert-qa-..." all name the same kind.
+        kinds = list(labels.get("article_types", [])) + list(more.get("article_types", []))
+        self.article_types = {kind_key(k): k for k in kinds}
+        self.longest_type = max((len(k) for k in kinds), default=0)
+
+    def article_type(self, text: str | None) -> str | None:
+        """The kind of article `text` names, written the profile's way; None if none."""
+        if not text or len(text) > self.longest_type + 8:
+            return None
+        return self.article_types.get(kind_key(text))
+
+
+_INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
+_KIND_WORDS = re.compile(r"[a-z0-9]+")
+_AMPERSAND = re.compile(r"\s*&\s*")  # "Q & A", "Q&A": the same word
+
+
+def _scoped(pattern: str) -> str:
+    """A pattern's leading inline flags ("(?i)...") scoped to it ("(?i:...)"), so patterns with
+    different flags can be alternatives of one regex."""
+    match = _INLINE_FLAGS.match(pattern)
+    return f"(?{match.group(1)}:{pattern[match.end():]})" if match else pattern
+
+
+def kind_key(text: str) -> tuple[str, ...]:
+    """The words of a kind of article, lower case, "&" (with its blanks) and apostrophes dropped: "Expert Q&A" ->
+    ("expert", "qa"), as its URL slug "expert-qa" writes it."""
+    return tuple(_KIND_WORDS.findall(_AMPERSAND.sub("", text.lower()).replace("’", "").replace("'", "")))
 
 
 class Newsletters:
@@ -144,6 +181,11 @@ class Newsletters:
                            if naming.get("from_label") else None)
         self.canonical = naming.get("canonical") or "{0}"
         self.hint = naming.get("hint") or ""
+        # Issue URLs that name the issue: groups `volume`, `number` and `code` (a newsletter's
+        # code prefix, see [newsletters]).
+        issue_urls = naming.get("issue_url") or []
+        issue_urls = [issue_urls] if isinstance(issue_urls, str) else issue_urls
+        self.issue_urls = tuple(_regex(p, f"{where}: newsletter.issue_url") for p in issue_urls)
 
     def name_in(self, text: str | None) -> str | None:
         """The newsletter a text names, written the site's way; None when it names none."""
@@ -154,6 +196,20 @@ class Newsletters:
             return None
         part = " ".join((match.group(1) if match.groups() else match.group(0)).split())
         return self.canonical.format(part)
+
+    def issue_of_url(self, url: str | None) -> tuple[str | None, str | None, str | None]:
+        """(newsletter, volume, number) an issue URL's path names ("/newsletter-issue/tcprv16n1/"
+        -> The Carlat Psychiatry Report, "16", "1"); Nones where it names nothing."""
+        if not url or not self.issue_urls:
+            return None, None, None
+        path = urlsplit(url).path
+        for pattern in self.issue_urls:
+            match = pattern.search(path)
+            if match:
+                parts = match.groupdict()
+                code = parts.get("code")
+                return (self.from_code(code) if code else None), parts.get("volume"), parts.get("number")
+        return None, None, None
 
     def from_code(self, code: str) -> str | None:
         code = code.lower()

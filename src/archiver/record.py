@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-PARSER_VERSION = "1.0"
+PARSER_VERSION = "1.1"
 
 
 @dataclass

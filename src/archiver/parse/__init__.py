@@ -1,6 +1,7 @@
 """Article pages -> `Article` records; links of any page for the crawler.
 
     parse_article(html, url=None, headers=None, profile=None) -> Article   (NotAnArticle / InputTooLarge)
+    parse_issue(html, url=None, headers=None, profile=None) -> Issue       (NotAnArticle(kind="other"))
     parse_capture(capture, profile=None) -> Article
     discover_links(html, base_url, headers=None) -> [absolute URLs]
 
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 from archiver.errors import InputTooLarge, NotAnArticle
 from archiver.parse.discover import feed_links, html_links
+from archiver.parse.issue import extract_issue
 from archiver.parse.page import MAX_INPUT_BYTES, Document, checked_input, load_tree
 from archiver.profile import Profile, get_profile
-from archiver.record import Article, Capture
+from archiver.record import Article, Capture, Issue
 
 __all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "Profile", "discover_links", "get_profile",
-           "parse_article", "parse_capture"]
+           "parse_article", "parse_capture", "parse_issue"]
 
 
 def parse_article(html: str | bytes, url: str | None = None, headers: dict | None = None,
@@ -28,6 +30,14 @@ def parse_article(html: str | bytes, url: str | None = None, headers: dict | Non
     """Parse one article page. Raises NotAnArticle(reason) for pages that are not one."""
     chosen = get_profile(profile, url)
     return chosen.parse(Document.from_input(html, headers), url)
+
+
+def parse_issue(html: str | bytes, url: str | None = None, headers: dict | None = None,
+                profile: Profile | str | None = None) -> Issue:
+    """Parse one issue page (its title, date, volume, number and the articles it lists).
+    Raises NotAnArticle(kind="other") for pages that are not issue pages (articles included)."""
+    chosen = get_profile(profile, url)
+    return extract_issue(Document.from_input(html, headers), chosen, url)
 
 
 def parse_capture(capture: Capture, profile: Profile | str | None = None) -> Article:

@@ -7,7 +7,6 @@ a few Python operations per element, not an XPath query per field.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -23,7 +22,6 @@ HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 # <br> is noted as a private character, not "\n": newlines in the page's source are only
 # whitespace, and must not become line breaks.
 BR = "\x1e"
-_PARAGRAPH_BREAK = re.compile(BR + r"\s*" + BR)
 _GROUP_TAGS = frozenset(("ul", "ol", "dl", "table"))
 _SKIP_TAGS = frozenset(("script", "style", "noscript", "template", "svg", "button", "select",
                         "textarea", "input", "iframe", "head", "title", "math"))
@@ -55,23 +53,29 @@ def blocks_of(root: etree._Element) -> list[Block]:
     stack: list[etree._Element] = []  # open block elements
     groups: list[etree._Element] = []  # open list/table elements
 
+    link_at: list[int] = []  # which parts are link text (for paragraphs split at <br><br>)
+
     def flush() -> None:
         nonlocal link_chars
         if parts:
             joined = "".join(parts)
-            parts.clear()
             if not stack or joined.isspace():
+                parts.clear()
+                link_at.clear()
                 link_chars = 0
                 return
-            # <br><br> separates paragraphs (old pages have no <p>); one <br> separates lines.
-            for chunk in (_PARAGRAPH_BREAK.split(joined) if BR in joined else (joined,)):
-                if BR in chunk:
+            group = groups[0] if groups else None
+            if BR not in joined:
+                text = " ".join(joined.split()) if joined.isascii() else collapse(joined)  # (collapse, inlined)
+                if text:
+                    blocks.append(Block(text, stack[-1].tag, stack[-1], group, link_chars))
+            else:  # <br><br> separates paragraphs (old pages have no <p>); one <br> separates lines.
+                for chunk, chunk_links in _paragraph_chunks(parts, link_at):
                     text = "\n".join(filter(None, (collapse(line) for line in chunk.split(BR))))
-                else:
-                    text = collapse(chunk)
-                if text and stack:
-                    blocks.append(Block(text, stack[-1].tag, stack[-1],
-                                        groups[0] if groups else None, link_chars))
+                    if text:
+                        blocks.append(Block(text, stack[-1].tag, stack[-1], group, chunk_links))
+            parts.clear()
+            link_at.clear()
         link_chars = 0
 
     walker = etree.iterwalk(root, events=("start", "end"))
@@ -109,6 +113,7 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 parts.append(text)
                 if link_depth:
                     link_chars += len(text.strip())
+                    link_at.append(len(parts) - 1)
         else:
             if tag in BLOCK_TAGS:
                 if parts:
@@ -124,8 +129,35 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 parts.append(tail)
                 if link_depth:
                     link_chars += len(tail.strip())
+                    link_at.append(len(parts) - 1)
     flush()
     return blocks
+
+
+def _paragraph_chunks(parts: list[str], link_at: list[int]):
+    """(text, characters of link text) of each paragraph of `parts`, split at <br><br>: each
+    paragraph counts its own links (a subheading before a paragraph that ends in a link is
+    not a link line)."""
+    links = set(link_at)
+    chunk: list[str] = []
+    chunk_links = 0
+    after_br = False  # the last part that is not blank was a <br>
+    for i, part in enumerate(parts):
+        if part == BR:
+            if after_br:  # the second <br> of a pair ends the paragraph
+                while chunk and chunk[-1] != BR:
+                    chunk.pop()  # blanks between the two
+                chunk.pop()
+                yield "".join(chunk), chunk_links
+                chunk, chunk_links, after_br = [], 0, False
+                continue
+            after_br = True
+        elif not part.isspace():
+            after_br = False
+            if i in links:
+                chunk_links += len(part.strip())
+        chunk.append(part)
+    yield "".join(chunk), chunk_links
 
 
 def paragraphs(blocks: list[Block]) -> list[str]:

@@ -11,12 +11,14 @@ import re
 
 from lxml import etree
 
-from archiver.profile import CHROME, CONTAINER, HIDDEN, PAYWALL, SKIP
+from archiver.profile import CHROME, CONTAINER, HIDDEN, PAYWALL, SKIP, TITLE
 from archiver.parse.page import text_of
 
 _INVISIBLE_TAGS = frozenset((
     "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
-    "link", "meta", "button", "select", "textarea", "input", "dialog"))
+    "link", "meta", "button", "select", "textarea", "input", "dialog",
+    "audio", "video",  # their text is the fallback a browser shows only when it cannot play them
+    "figcaption"))  # visible, but a photo's caption and credit are never the article's text
 _CHROME_TAGS = frozenset(("nav", "header", "footer", "aside", "form", "menu"))
 _CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo", "complementary", "search"))
 _NEVER_CHROME = frozenset(("html", "body", "main", "article"))
@@ -60,6 +62,32 @@ def drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
+class TextTest:
+    """Which visible texts the first walk notes: those containing one of `words`, or shorter
+    than `max_length` and starting (after blanks, in any case) with one of `starts` (lower
+    case). Data rather than a function, so the walk tests each text without a call."""
+
+    __slots__ = ("words", "starts", "first_chars", "max_length")
+
+    def __init__(self, words, starts, max_length: int = 120):
+        self.words = re.compile("|".join(map(re.escape, words))) if words else None
+        self.starts = tuple(starts)
+        self.first_chars = frozenset(c for s in self.starts for c in (s[:1], s[:1].upper()) if c)
+        self.max_length = max_length
+
+    def __call__(self, text: str) -> bool:
+        if self.words is not None and self.words.search(text):
+            return True
+        if len(text) < self.max_length:
+            stripped = text.lstrip()
+            return stripped[:1] in self.first_chars and stripped.lower().startswith(self.starts)
+        return False
+
+
+# Attributes the first walk reads; an element with none of them is read like one without any.
+_WATCHED = frozenset(("class", "id", "hidden", "aria-hidden", "style", "role", "itemprop", "itemtype"))
+
+
 class Marks:
     """What the first pass over the page noticed, so later steps need not walk it again."""
 
@@ -69,6 +97,7 @@ class Marks:
         self.paywall: list = []  # elements named like a paywall box
         self.template: list = []  # (element, field) for elements the template names by class
         self.texts: list = []  # (element holding it, text) for texts `remove_invisible` was asked to note
+        self.title_boxes: list = []  # elements with "title" in their class (teaser titles of listings)
 
 
 def remove_invisible(root: etree._Element, vocabulary, notable=None) -> Marks:
@@ -79,84 +108,149 @@ def remove_invisible(root: etree._Element, vocabulary, notable=None) -> Marks:
     time. `notable(text)` picks visible texts to note (with the element they belong to), so
     page-wide labels need no walk of their own."""
     class_info, id_flags = vocabulary.class_info, vocabulary.flags
-    # Scripts, styles, forms' controls: removed in C (JSON-LD has been read by now), keeping
-    # the text that follows them.
-    etree.strip_elements(root, *_INVISIBLE_TAGS, with_tail=False)
+    # The <head> (its JSON-LD has been read by now) holds no visible text: only its scripts and
+    # styles go, in C, and the walk does not enter it. In the body, the walk drops scripts,
+    # styles and forms' controls itself, keeping the text that follows them (a C strip of the
+    # whole tree costs ~1.5 µs per tag name; a set lookup per element much less).
+    head = root.find("head")
+    if head is not None:
+        etree.strip_elements(head, "script", "style", "noscript", "template", with_tail=False)
     doomed, marks = [], Marks()
     texts = marks.texts
-    walker = etree.iterwalk(root, events=("start",))
-    for _event, el in walker:
+    # The text test, inlined below (it runs on every visible text).
+    if notable is None:
+        words, starts, first_chars, max_length = None, (), frozenset(), 0
+    elif isinstance(notable, TextTest):
+        words, starts, first_chars, max_length = notable.words, notable.starts, notable.first_chars, notable.max_length
+    else:  # any function of a text
+        words, starts, first_chars, max_length = _AnyText(notable), (), frozenset(), 0
+    noting = notable is not None
+    # root.iter(), not iterwalk: a third of the cost. A subtree is skipped by jumping to the
+    # element after it (`resume`), as nothing inside it is read.
+    resume = None
+    for el in root.iter():
+        if resume is not None:
+            if el is not resume:
+                continue
+            resume = None
         tag = el.tag
         if tag.__class__ is not str:  # comments, processing instructions
             doomed.append(el)
             continue
-        if notable is not None:
+        if el is head:
+            resume = _after_subtree(el)
+            if resume is None:
+                break
+            continue
+        if noting:
             tail = el.tail
-            if tail and not tail.isspace() and notable(tail):  # a tail shows even when its element is hidden
-                parent = el.getparent()
+            if tail and not tail.isspace() and (
+                    (words is not None and words.search(tail)) or (len(tail) < max_length and (
+                        tail.lstrip()[:1] in first_chars and tail.lstrip().lower().startswith(starts)))):
+                parent = el.getparent()  # a tail shows even when its element is hidden
                 if parent is not None:
                     texts.append((parent, tail))
+        if tag in _INVISIBLE_TAGS:
+            doomed.append(el)
+            resume = _after_subtree(el)
+            if resume is None:
+                break
+            continue
         if tag == "nav" or (tag in ("header", "footer") and _is_page_level(el)):
             # The page's own navigation, header and footer: chrome, and nothing in them is
             # needed, so the walk does not go inside.
             marks.chrome.append(el)
-            walker.skip_subtree()
+            resume = _after_subtree(el)
+            if resume is None:
+                break
             continue
-        attributes = el.items()
-        if not attributes:
-            if notable is not None:
-                text = el.text
-                if text and not text.isspace() and notable(text):
-                    texts.append((el, text))
-            if tag in _CHROME_TAGS:
-                marks.chrome.append(el)
-            elif tag in ("article", "main"):
-                marks.containers.append(el)
-            continue
-        hidden, role, semantic, classes, ident = False, None, False, None, None
-        for name, value in attributes:
-            if name == "class":
-                classes = value
-            elif name == "id":
-                ident = value
-            elif name == "hidden" or (name == "aria-hidden" and value == "true"):
-                hidden = True
-            elif name == "style":
-                hidden = hidden or bool(_HIDDEN_STYLE.search(value))
-            elif name == "role":
-                role = value
-            elif (name == "itemprop" and value == "articleBody") or (name == "itemtype" and "Article" in value):
-                semantic = True
-        if classes:
-            flags, field = class_info(classes)
+        keys = el.keys()  # (names only: half the cost of items(); most elements have one or two)
+        if not keys or _WATCHED.isdisjoint(keys):
+            flags = field = 0
+            role, semantic = None, False
         else:
-            flags, field = 0, None
-        if ident:
-            flags |= id_flags(ident)
-        if (hidden or flags & HIDDEN) and tag not in ("html", "body"):
-            doomed.append(el)
-            walker.skip_subtree()
-            continue
-        if role in _PAGE_CHROME_ROLES or (flags & SKIP and _is_box(el)):
-            # role="navigation" / "banner" / "contentinfo", carousels, share bars, menus
-            marks.chrome.append(el)
-            walker.skip_subtree()
-            continue
-        if notable is not None:
+            hidden, role, semantic, classes, ident = False, None, False, None, None
+            for name in keys:
+                if name == "class":
+                    classes = el.get("class")
+                elif name == "id":
+                    ident = el.get("id")
+                elif name == "hidden" or (name == "aria-hidden" and el.get(name) == "true"):
+                    hidden = True
+                elif name == "style":
+                    hidden = hidden or bool(_HIDDEN_STYLE.search(el.get("style")))
+                elif name == "role":
+                    role = el.get("role")
+                elif (name == "itemprop" and el.get(name) == "articleBody") or \
+                        (name == "itemtype" and "Article" in el.get(name)):
+                    semantic = True
+            if classes:
+                flags, field = class_info(classes)
+            else:
+                flags, field = 0, None
+            if ident:
+                flags |= id_flags(ident)
+            if (hidden or flags & HIDDEN) and tag not in ("html", "body"):
+                doomed.append(el)
+                resume = _after_subtree(el)
+                if resume is None:
+                    break
+                continue
+            if role in _PAGE_CHROME_ROLES or (flags & SKIP and _is_box(el)):
+                # role="navigation" / "banner" / "contentinfo", carousels, share bars, menus
+                marks.chrome.append(el)
+                resume = _after_subtree(el)
+                if resume is None:
+                    break
+                continue
+        if noting:
             text = el.text
-            if text and not text.isspace() and notable(text):
+            if text and not text.isspace() and (
+                    (words is not None and words.search(text)) or (len(text) < max_length and (
+                        text.lstrip()[:1] in first_chars and text.lstrip().lower().startswith(starts)))):
                 texts.append((el, text))
-        if tag in _CHROME_TAGS or flags & CHROME or role in _CHROME_ROLES:
-            marks.chrome.append(el)
-        if flags & PAYWALL:
-            marks.paywall.append(el)
+        if flags:
+            if flags & CHROME:
+                marks.chrome.append(el)
+            elif tag in _CHROME_TAGS or role in _CHROME_ROLES:
+                marks.chrome.append(el)
+            if flags & PAYWALL:
+                marks.paywall.append(el)
+            if flags & TITLE:
+                marks.title_boxes.append(el)
+            if flags & CONTAINER:
+                marks.containers.append(el)
+            elif semantic or role == "main" or tag in ("article", "main"):
+                marks.containers.append(el)
+        else:
+            if tag in _CHROME_TAGS or role in _CHROME_ROLES:
+                marks.chrome.append(el)
+            if semantic or role == "main" or tag in ("article", "main"):
+                marks.containers.append(el)
         if field:
             marks.template.append((el, field))
-        if flags & CONTAINER or semantic or role == "main" or tag in ("article", "main"):
-            marks.containers.append(el)
     for el in doomed:
         drop(el)
     return marks
+
+
+class _AnyText:
+    """A text test given as a function, in the shape of TextTest's `words` (its `search`)."""
+
+    __slots__ = ("search",)
+
+    def __init__(self, test):
+        self.search = test
+
+
+def _after_subtree(el):
+    """The first node after `el`'s subtree in document order (None at the end)."""
+    while el is not None:
+        following = el.getnext()
+        if following is not None:
+            return following
+        el = el.getparent()
+    return None
 
 
 def remove_chrome(root: etree._Element, keep: list[etree._Element], marks: Marks) -> None:
@@ -170,11 +264,14 @@ def remove_chrome(root: etree._Element, keep: list[etree._Element], marks: Marks
             protected.update(el.iterancestors())
     inside_keep = [el for el in keep if el is not None]
     for el in marks.chrome:
-        if el in protected or el.tag in _NEVER_CHROME or el.getparent() is None:
+        if el.getparent() is None or el.tag in _NEVER_CHROME:
             continue
-        if el.tag in ("header", "footer") and any(_contains(k, el) for k in inside_keep):
-            continue  # an <article>'s own header and footer: title, byline, date, keywords
-        if el.tag == "header" and any(_contains(el, k) for k in inside_keep if k.tag == "h1"):
+        if el in protected or (el.tag in ("header", "footer") and any(_contains(k, el) for k in inside_keep)) \
+                or (el.tag == "header" and any(_contains(el, k) for k in inside_keep if k.tag == "h1")):
+            # kept (it holds the article or its title; an <article>'s own header and footer):
+            # if the first walk skipped it, its scripts and controls are still there
+            if el.tag in ("nav", "header", "footer") or el.get("role") in _PAGE_CHROME_ROLES:
+                etree.strip_elements(el, *_INVISIBLE_TAGS, with_tail=False)
             continue
         drop(el)
 
@@ -192,7 +289,9 @@ def _contains(ancestor: etree._Element, el: etree._Element) -> bool:
 
 # ------------------------------------------------------------------ the article container
 
-_PROSE_TEXT = etree.XPath("//text()[not(ancestor::a)][string-length(normalize-space(.)) > 40]")
+# The cheap test first: XPath filters by each predicate in turn, and the ancestor walk and
+# normalize-space on every text node cost ~60 µs a page (a collapsed text is never longer).
+_PROSE_TEXT = etree.XPath("//text()[string-length(.) > 40][not(ancestor::a)][string-length(normalize-space(.)) > 40]")
 _INLINE = frozenset("a abbr b bdi bdo cite code data dfn em font i kbd mark q s samp small span "
                     "strong sub sup time u var label".split())
 

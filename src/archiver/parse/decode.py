@@ -120,7 +120,12 @@ def decode_html(data: bytes, headers: dict | None = None) -> tuple[str, str]:
     kind = binary_kind(data)
     if kind:
         raise NotAnArticle(f"{kind}, not an HTML page")
-    http, meta = header_charset(headers), meta_charset(data)
+    http = header_charset(headers)
+    if http and http != "windows-1252":  # the server's word, unless it is a Latin-1 default
+        text = _try(data, http)
+        if text is not None:
+            return text, http
+    meta = meta_charset(data)
     if http == "windows-1252" and meta == "utf-8" and _try(data, "utf-8") is not None:
         # A server default ("charset=ISO-8859-1") over a page that says, and is, UTF-8: the
         # page knows better, and believing the server would turn every curly quote into "â€™".

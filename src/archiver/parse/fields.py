@@ -19,19 +19,26 @@ EMPTY = (None, "", [])
 
 
 class Found:
-    """Values and the strategies that gave them; the first answer per field wins."""
+    """Values and the strategies that gave them; the first answer per field wins — unless a
+    later one has a better `rank` (lower): a labelled date ("Published On:") beats the
+    template's unlabelled one offered before it, which beats a "Submitted" one."""
 
-    __slots__ = ("values", "how")
+    __slots__ = ("values", "how", "ranks")
 
     def __init__(self):
         self.values: dict = {}
         self.how: dict = {}
+        self.ranks: dict = {}
 
-    def offer(self, name: str, value, strategy: str) -> bool:
-        if name in self.values or value in EMPTY:
+    def offer(self, name: str, value, strategy: str, rank: int = 0) -> bool:
+        if value in EMPTY or (name in self.values and rank >= self.ranks.get(name, 0)):
             return False
         self.values[name] = value
         self.how[name] = strategy
+        if rank:
+            self.ranks[name] = rank
+        else:
+            self.ranks.pop(name, None)
         return True
 
     def get(self, name: str, default=None):
@@ -40,10 +47,17 @@ class Found:
 
 def offer_canonical(found: Found, data: Structured, url: str | None, base: str | None) -> None:
     """<link rel=canonical>, else og:url without tracking parameters, else the page URL without
-    its query."""
-    found.offer("canonical_url", data.canonical, "<link rel=canonical>")
-    found.offer("canonical_url", clean_canonical(absolute(data.first("og:url"), base)), "og:url")
+    its query. Relative ones resolve against `base` (a saved page's base may be the site's own
+    URL); one that stays relative is no canonical URL."""
+    if found.offer("canonical_url", _web_url(absolute(data.canonical, base)), "<link rel=canonical>"):
+        return
+    if found.offer("canonical_url", _web_url(clean_canonical(absolute(data.first("og:url"), base))), "og:url"):
+        return
     found.offer("canonical_url", without_query(url), "page URL")
+
+
+def _web_url(url: str | None) -> str | None:
+    return url if url and url.startswith(("http://", "https://")) else None
 
 
 def to_article(found: Found, url: str | None, profile) -> Article:
@@ -69,4 +83,7 @@ def to_article(found: Found, url: str | None, profile) -> Article:
     article.provenance = {
         (f"issue.{ISSUE_PARTS[name]}" if name in ISSUE_PARTS else name): how
         for name, how in found.how.items() if not name.startswith("_")}
+    if article.article_id is not None:
+        article.provenance["article_id"] = "links.article id of the " + (
+            "canonical URL" if profile.article_id(canonical) is not None else "page URL")
     return article

@@ -19,15 +19,18 @@ from functools import lru_cache
 
 from lxml import etree
 
+from archiver.parse.bio import author_named, authors_before_disclosure, clean_disclosures
 from archiver.parse.blocks import Block, blocks_of, paragraphs
 from archiver.parse.clean import article_container, remove_chrome, remove_invisible
 from archiver.parse.fields import Found, offer_canonical, to_article
+from archiver.parse.header import CREATED, FALLBACK, UNLABELLED, label_of
 from archiver.parse.labels import PageLabels, block_text, label_test, page_labels, split_keywords, unique
 from archiver.parse.page import (Document, Structured, absolute, ld_list, ld_parts, ld_text,
                                  structured_data, text_of)
-from archiver.parse.text import (collapse, find_date, is_date_line, looks_like_name,
-                                 parse_citation, parse_date, split_byline)
+from archiver.parse.reader import Reader
+from archiver.parse.text import collapse, find_date, named_authors, parse_date
 from archiver.parse.verdict import refuse_by_url, refuse_non_articles
+from archiver.profile import kind_key
 from archiver.record import Article, Author, IssueArticle
 
 
@@ -39,8 +42,8 @@ def extract(document: Document, profile, url: str | None) -> Article:
     data = structured_data(root, url)
     # Links resolve against <base>, the page URL, its canonical URL — or, for a saved page
     # parsed with none of them, the site itself.
-    base = (data.base_url or url or data.canonical or absolute(data.first("og:url"), None)
-            or profile.base_url)
+    base = next((u for u in (data.base_url, url, data.canonical, data.first("og:url"))
+                 if u and u.startswith(("http://", "https://"))), profile.base_url)
     ld = data.article or {}
     found = Found()
     marks = remove_invisible(root, profile.vocabulary, label_test(profile))
@@ -54,12 +57,12 @@ def extract(document: Document, profile, url: str | None) -> Article:
     if paywall_hint:
         found.values["_paywalled"] = True
     remove_chrome(root, [container, title_el], marks)
-    region = Region.build(root, container, title_el)
+    region = Region.build(root, container, title_el, profile.labels)
 
     structured_fields(found, data, base, profile)
     template_fields(found, region, base, marks, profile)
     title_field(found, data, title_el, profile)
-    read_blocks(found, region, base, profile)
+    Reader(found, region, base, profile).read()
     page_fields(found, page)
     fallback_fields(found, data, url, base, profile)
 
@@ -67,7 +70,8 @@ def extract(document: Document, profile, url: str | None) -> Article:
         found.offer("paywalled", True, paywall_hint)
     found.how["container"] = container_how
     article = build_article(found, url, data, base, profile)
-    refuse_non_articles(article, data, url, region.root, profile)
+    refuse_non_articles(article, data, url, region.root, profile, found.values.get("_teasers", 0),
+                        marks.title_boxes)
     return article
 
 
@@ -84,7 +88,7 @@ class Region:
     consumed: set = field(default_factory=set)  # template elements already read into fields
 
     @classmethod
-    def build(cls, root, container, title_el) -> Region:
+    def build(cls, root, container, title_el, labels) -> Region:
         if container is None:
             container = root.find("body") if root.find("body") is not None else root
         scope = container
@@ -98,7 +102,11 @@ class Region:
             title_nodes = set(title_el.iter())
             start = next((i for i, b in enumerate(blocks) if b.el in title_nodes), None)
             end = max((i for i, flag in enumerate(inside) if flag), default=None)
+            if end is not None:
+                end = _through_keywords(blocks, end, labels)
             if start is not None and end is not None:
+                # with the lines just above the title (a kind label, a date): never body
+                start = max(0, start - _ABOVE_TITLE)
                 blocks, inside = blocks[start:end + 1], inside[start:end + 1]
             else:
                 blocks = [b for b, flag in zip(blocks, inside) if flag]
@@ -106,6 +114,18 @@ class Region:
             for block, flag in zip(blocks, inside):
                 block.in_container = flag
         return cls(scope, container, title_el, blocks)
+
+
+_ABOVE_TITLE = 3  # lines above the title that may belong to the article (kind label, date)
+
+
+def _through_keywords(blocks: list[Block], end: int, labels) -> int:
+    """The container's last block, or the keywords label a few lines after it (with the
+    category line above it): the article's footer outside its text's container."""
+    for i in range(end + 1, min(end + 5, len(blocks))):
+        if labels.keywords.match(blocks[i].text):
+            return i
+    return end
 
 
 def _in_container(blocks: list[Block], container, scope) -> list[bool]:
@@ -155,8 +175,6 @@ def title_element(root, container, data: Structured, profile):
     """The element showing the title: an <h1> in the container, else the <h1> matching the
     structured or <title> title, else the first <h1> that is not the site's logo, else a
     heading in the container matching the <title>, else one classed as a title."""
-    known = _clean_title(ld_text(data.article, "headline", "name") or data.first("og:title"), data, profile)
-    page_title = _clean_title(data.title_tag, data, profile)
     site = collapse(data.first("og:site_name")).lower()
     candidates = []
     for h1 in root.iter("h1"):
@@ -168,6 +186,9 @@ def title_element(root, container, data: Structured, profile):
         for h1, _ in candidates:
             if _is_inside(h1, container):
                 return h1
+    # (the structured and <title> titles are worked out only when the container has no <h1>)
+    known = _clean_title(ld_text(data.article, "headline", "name") or data.first("og:title"), data, profile)
+    page_title = _clean_title(data.title_tag, data, profile)
     for h1, text in candidates:
         if text in (known, page_title):
             return h1
@@ -203,11 +224,15 @@ def _is_site_heading(h1, text: str, site: str, container, profile) -> bool:
 
 
 def title_field(found: Found, data: Structured, title_el, profile) -> None:
-    found.offer("title", collapse(ld_text(data.article, "headline")), "json-ld headline")
-    if title_el is not None:
-        found.offer("title", collapse(text_of(title_el)), f"<{title_el.tag}> heading")
-    found.offer("title", _clean_title(data.first("og:title", "twitter:title"), data, profile), "og:title")
-    found.offer("title", collapse(data.first("citation_title", "dc.title")), "meta citation_title")
+    # (each fallback is worked out only while no rule before it answered)
+    if found.offer("title", collapse(ld_text(data.article, "headline")), "json-ld headline"):
+        return
+    if title_el is not None and found.offer("title", collapse(text_of(title_el)), f"<{title_el.tag}> heading"):
+        return
+    if found.offer("title", _clean_title(data.first("og:title", "twitter:title"), data, profile), "og:title"):
+        return
+    if found.offer("title", collapse(data.first("citation_title", "dc.title")), "meta citation_title"):
+        return
     found.offer("title", _clean_title(data.title_tag, data, profile), "<title> minus site name")
 
 
@@ -229,7 +254,12 @@ def _clean_title(title: str | None, data: Structured, profile) -> str | None:
 # ------------------------------------------------------------------ structured data
 
 def structured_fields(found: Found, data: Structured, base: str | None, profile) -> None:
-    ld = data.article or {}
+    if data.article:
+        _json_ld_fields(found, data.article, base, profile)
+    _meta_fields(found, data)
+
+
+def _json_ld_fields(found: Found, ld: dict, base: str | None, profile) -> None:
     authors = []
     for person in ld_list(ld.get("author")) + ld_list(ld.get("creator")):
         if isinstance(person, dict):
@@ -238,12 +268,20 @@ def structured_fields(found: Found, data: Structured, base: str | None, profile)
             name = person.get("name") or " ".join(
                 filter(None, [person.get("givenName"), person.get("familyName")]))
             suffix = person.get("honorificSuffix")
-            authors += _named_authors(f"{name}, {suffix}" if suffix else name)
+            authors += named_authors(f"{name}, {suffix}" if suffix else name)
         elif isinstance(person, str):
-            authors += _named_authors(person)
+            authors += named_authors(person)
     found.offer("authors", authors, "json-ld author")
-    found.offer("published", find_date(ld_text(ld, "datePublished", "dateCreated")), "json-ld datePublished")
-    found.offer("category", collapse(ld_text(ld, "articleSection")), "json-ld articleSection")
+    found.offer("published", find_date(ld_text(ld, "datePublished")), "json-ld datePublished")
+    found.offer("published", find_date(ld_text(ld, "dateCreated")), "json-ld dateCreated", CREATED)
+    # A section that is a kind of article ("Research Update") is its type, not its category.
+    section = collapse(ld_text(ld, "articleSection"))
+    kind = profile.labels.article_type(section)
+    found.offer("article_type", kind, "json-ld articleSection")
+    genre = collapse(ld_text(ld, "genre"))
+    found.offer("article_type", profile.labels.article_type(genre) or (genre if len(genre) <= 60 else None),
+                "json-ld genre")
+    found.offer("category", None if kind else section, "json-ld articleSection")
     newsletters = profile.newsletters
     for part in ld_parts(ld):
         types = str(part.get("@type", "")).lower()
@@ -253,38 +291,28 @@ def structured_fields(found: Found, data: Structured, base: str | None, profile)
         if "publicationissue" in types:
             found.offer("issue_title", name, "json-ld isPartOf issue")
             found.offer("issue_date", find_date(ld_text(part, "datePublished")), "json-ld isPartOf issue")
+            found.offer("issue_number", ld_text(part, "issueNumber"), "json-ld isPartOf issue")
             issue_url = absolute(ld_text(part, "url", "@id"), base)
             if issue_url and profile.hint(issue_url) == "issue":
                 found.offer("issue_url", issue_url, "json-ld isPartOf issue")
-    meta_authors = []
-    for value in data.meta_all.get("citation_author", []) or data.meta_all.get("author", []) \
-            or data.meta_all.get("dc.creator", []):
-        meta_authors += _named_authors(value)
-    found.offer("authors", meta_authors, "meta author")
-    found.offer("published", find_date(data.first(
-        "article:published_time", "citation_publication_date", "citation_date", "dc.date.issued",
-        "dc.date", "date", "pubdate", "publish-date", "datepublished")), "meta published date")
-    found.offer("category", collapse(data.first("article:section")), "meta article:section")
+        if "publicationvolume" in types:
+            found.offer("issue_volume", ld_text(part, "volumeNumber"), "json-ld isPartOf volume")
 
 
-_BYLINE_WORDS = {"and", "by", "with", "de", "da", "van", "von", "der", "del", "la", "le", "di",
-                 "du", "bin", "written", "interviewed"}
-
-
-def _named_authors(text: str | None) -> list[Author]:
-    """Authors from a byline-like string, only if every name looks like a person's."""
-    if not text or len(text) > 300:  # a byline is short; splitting prose is wasted work
-        return []
-    lowercase = 0
-    for word in text.split():
-        if word[0].islower() and word not in _BYLINE_WORDS:
-            lowercase += 1
-            if lowercase > 1:  # prose, not names: "Dr. Roe has disclosed ..."
-                return []
-    authors = split_byline(text)
-    if authors and all(looks_like_name(a.name) for a in authors):
-        return authors
-    return []
+def _meta_fields(found: Found, data: Structured) -> None:
+    if "authors" not in found.values:
+        meta_authors = []
+        for value in data.meta_all.get("citation_author", []) or data.meta_all.get("author", []) \
+                or data.meta_all.get("dc.creator", []):
+            meta_authors += named_authors(value)
+        found.offer("authors", meta_authors, "meta author")
+    if "published" not in found.values:
+        # Unlabelled on the page: a date the page labels "Published" beats it.
+        found.offer("published", find_date(data.first(
+            "article:published_time", "citation_publication_date", "citation_date", "dc.date.issued",
+            "dc.date", "date", "pubdate", "publish-date", "datepublished")), "meta published date", UNLABELLED)
+    if "category" not in found.values:
+        found.offer("category", collapse(data.first("article:section")), "meta article:section")
 
 
 # ------------------------------------------------------------------ template markup
@@ -306,9 +334,12 @@ def template_fields(found: Found, region: Region, base: str | None, marks, profi
 
 
 def _template_value(found: Found, name: str, el, text: str, profile) -> bool:
-    how = f"template .{_class_for(el, name, profile.vocabulary)}"
+    how = _template_how(el.get("class") or "", name, profile.vocabulary)
+    label = label_of(text, profile) if len(text) < 200 and text[:1].isalpha() else None
+    if label and label[0] in ("published", "created", "category"):
+        how, text = f"{how} (label {label[0]})", label[1]  # "Category: X" is X
     if name == "byline" and len(text) <= 300:
-        authors = _named_authors(text)
+        authors = named_authors(text)
         return bool(authors) and (found.offer("authors", authors, how) or True)
     if name == "published":
         stamp = next((t.get("datetime") for t in el.iter("time") if t.get("datetime")), "")
@@ -316,7 +347,11 @@ def _template_value(found: Found, name: str, el, text: str, profile) -> bool:
         if not date and len(text) <= 40 and parse_date(text, month_only=True):
             found.values.setdefault("_month_date", parse_date(text, month_only=True))
             return True
-        return bool(date) and (found.offer("published", date, how) or True)
+        # "Published On: …" is labelled; "Submitted by … on …" is when the page was made
+        rank = 0 if label and label[0] == "published" else CREATED if label and label[0] == "created" else UNLABELLED
+        return bool(date) and (found.offer("published", date, how, rank) or True)
+    if name == "article_type" and len(text) <= 60:
+        return found.offer("article_type", profile.labels.article_type(text) or text, how) or True
     if name == "newsletter":
         value = profile.newsletters.name_in(text)
         return bool(value) and (found.offer("newsletter", value, how) or True)
@@ -332,11 +367,13 @@ def _template_value(found: Found, name: str, el, text: str, profile) -> bool:
     return False
 
 
-def _class_for(el, name: str, vocabulary) -> str:
-    for token in (el.get("class") or "").split():
+@lru_cache(maxsize=2048)
+def _template_how(classes: str, name: str, vocabulary) -> str:
+    """ "template .<the class naming the field>" (pages repeat their class strings)."""
+    for token in classes.split():
         if vocabulary.field_of(token) == name:
-            return token
-    return name
+            return f"template .{token}"
+    return f"template .{name}"
 
 
 def _keywords_in(el, label: re.Pattern) -> list[str]:
@@ -349,226 +386,23 @@ def _keywords_in(el, label: re.Pattern) -> list[str]:
     return split_keywords(text)
 
 
-# ------------------------------------------------------------------ the region's blocks
-
-def read_blocks(found: Found, region: Region, base: str | None, profile) -> None:
-    """Walk the region's blocks: labelled lines go to their fields, the header (date, byline)
-    and footer (category, keywords, author box) are set aside, the rest is the body."""
-    skipped = set()  # elements already read (template fields) and the title's
-    for el in region.consumed:
-        skipped.update(el.iter())
-    if region.title_el is not None:
-        skipped.update(region.title_el.iter())
-    title = found.get("title")
-    body: list[Block] = []
-    in_header = True
-    stop = False
-    pending_label = None  # a label alone on its line ("Review of:") takes the next line
-    disclosures = found.values.setdefault("_disclosures", [])
-    labels, line_labels = profile.labels, _line_labels(profile.labels)
-    for block in region.blocks:
-        if stop:
-            break
-        if block.el in skipped:
-            continue
-        text = block.text
-        if in_header and title and text == title:
-            continue
-        if pending_label:
-            _label_value(found, pending_label, text, profile)
-            pending_label = None
-            continue
-        label = _label_of(text, line_labels, profile)
-        if label:
-            name, rest = label
-            if name == "keywords":
-                if rest and block.link_density < 0.5:  # "Keywords: a, b, c" as plain text
-                    found.offer("keywords", split_keywords(rest), "label “Keywords:” text")
-                stop = True
-                continue
-            if name in ("citation", "study_type") and not rest:
-                pending_label = name
-                continue
-            _label_value(found, name, rest, profile)
-            continue
-        if len(text) < 1200 and _maybe_disclosure(text) and labels.disclosure.search(text):
-            disclosures.append(text)
-            found.how.setdefault("disclosure", "text “… has disclosed …”")
-            continue
-        if labels.breadcrumb.match(text) or labels.issue_links.match(text):
-            continue
-        if labels.author_box_end.match(text):
-            stop = True
-            continue
-        if len(text) < 600 and _maybe_paywall(text) and labels.paywall.search(text):
-            found.offer("paywalled", True, "paywall prompt text")
-            stop = True
-            continue
-        if found.get("_paywalled") and len(text) < 400 and labels.gate.search(text):
-            stop = True  # a known teaser: the subscription box ends the visible text
-            continue
-        if in_header and _header_line(found, block, profile):
-            continue
-        if block.group is None and block.link_density > 0.9 and _short_links(block):
-            _link_line(found, block, base, profile)
-            continue
-        if not block.in_container:
-            continue  # between the title and the article: metadata or chrome, never the body
-        in_header = False
-        body.append(block)
-    # A short Title Case line closing the article, just above the keywords, is its category.
-    if stop and body and _is_category_line(body[-1]):
-        found.offer("category", body[-1].text, "line above KEYWORDS")
-        body.pop()
-    found.values["_body_blocks"] = body
-
-
-def _maybe_disclosure(text: str) -> bool:
-    """Cheap test before DISCLOSURE's regex (which is slow on every paragraph)."""
-    return "isclos" in text or "inancial" in text or "onflict" in text
-
-
-def _maybe_paywall(text: str) -> bool:
-    """Cheap test before PAYWALL's regex: substrings that match either case."""
-    return ("ubscri" in text or "og in" in text or "ogin" in text or "ign in" in text
-            or "full" in text or "urchase" in text or "ree article" in text or "eading" in text)
-
-
-_INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
-
-
-def _one_of(patterns: dict[str, re.Pattern]) -> re.Pattern:
-    """One regex trying `patterns` in order (each with its own flags), the name of the one that
-    matched as `lastgroup`: one match call per line instead of one per label."""
-    def scoped(pattern: re.Pattern) -> str:
-        text = _INLINE_FLAGS.sub("", pattern.pattern)  # "(?i)..." becomes "(?i:...)" below
-        return f"(?i:{text})" if pattern.flags & re.I else f"(?:{text})"
-    return re.compile("|".join(f"(?P<{name}>{scoped(p)})" for name, p in patterns.items()))
-
-
-@lru_cache(maxsize=64)
-def _line_labels(labels) -> re.Pattern:
-    """The labels a line of the article region may start with, as one regex (per profile)."""
-    return _one_of({name: getattr(labels, name)
-                    for name in ("citation", "study_type", "published", "issue_date", "keywords")})
-
-
-def _label_of(text: str, line_labels: re.Pattern, profile):
-    match = line_labels.match(text)
-    if match:
-        return match.lastgroup, text[match.end():].strip()
-    from_label = profile.newsletters.from_label
-    match = from_label.match(text) if from_label is not None and text.startswith("From") else None
-    if match and len(text) < 120:
-        return "newsletter", match.group(1)
-    return None
-
-
-def _label_value(found: Found, name: str, value: str, profile) -> None:
-    if name == "citation":
-        found.offer("citation", parse_citation(value), "label “Review of:”")
-    elif name == "study_type":
-        found.offer("study_type", value, "label “Type of study:”")
-    elif name == "published":
-        found.offer("published", find_date(value), "label “Published On:”")
-    elif name == "issue_date":  # an issue is a month: "Issue Date: March 2021" is its 1st
-        found.offer("issue_date", parse_date(value, month_only=True), "label “Issue Date:”")
-    elif name == "newsletter":
-        found.offer("newsletter", profile.newsletters.name_in(value), FROM_LABEL)
-
-
-FROM_LABEL = "label “From <newsletter>”"
-
-
-def _header_line(found: Found, block: Block, profile) -> bool:
-    """Lines between the title and the text: a byline, a date, "From The Carlat … Report", or
-    several of them on one line ("By A, MD · May 6, 2024"). A line with anything else in it
-    is not a header line, and nothing is taken from it."""
-    text = block.text
-    if len(text) > 300 or text.endswith(("?", "!")):
-        return False
-    values = []
-    for part in filter(None, (p.strip() for p in _HEADER_SEPARATORS.split(text))):
-        value = _header_part(part, profile)
-        if value is None:
-            return False
-        values.extend(value)
-    for name, value, how in values:
-        found.offer(name, value, how)
-        if name == "authors":
-            found.values.setdefault("_bylines", []).append(value)
-    return bool(values)
-
-
-_HEADER_SEPARATORS = re.compile(r"\s+[·|•]\s+|\s+[–—]\s+(?=[A-Z0-9])|\n")
-
-
-_VOLUME_ISSUE = re.compile(r"(?i)^vol(?:ume)?\.?\s*\d+,?\s*(?:no\.?|number|issue)\s*\d+$")
-
-
-def _header_part(part: str, profile):
-    """[(field, value, strategy)] for one piece of a header line, or None if it is not one."""
-    newsletters = profile.newsletters
-    newsletter = newsletters.from_label.search(part) if newsletters.from_label is not None else None
-    rest = part.replace(newsletter.group(0), " ").strip() if newsletter else part
-    found = []
-    if newsletter:
-        found.append(("newsletter", newsletters.name_in(newsletter.group(1)), FROM_LABEL))
-    if rest and _VOLUME_ISSUE.match(rest):
-        # "Volume 37, Number 1": the issue's number, set aside (the issue is known by its date)
-        found.append(("_volume", rest, "volume line under the title"))
-    elif rest and is_date_line(rest):
-        found.append(("published", find_date(rest), "date line under the title"))
-    # Length first: the article's first paragraph gets this far, and the four date regexes
-    # over a whole paragraph cost more than all the other header tests.
-    elif rest and len(rest) < 30 and parse_date(rest, month_only=True):
-        found.append(("_month_date", parse_date(rest, month_only=True), "month line under the title"))
-    elif rest:
-        authors = _named_authors(rest)
-        if not authors or not (any(a.credentials for a in authors) or rest[:3].lower() == "by "):
-            return None
-        found.append(("authors", authors, "byline under the title"))
-    return found
-
+# ------------------------------------------------------------------ page-wide labels
 
 _ORIGIN = re.compile(r"^https?://[^/]+")
 
 
-def _link_line(found: Found, block: Block, base, profile) -> None:
-    """A line that is only a link: a category link becomes the category; others are chrome."""
-    links = [a for a in block.el.iter("a") if a.get("href") is not None]
-    if len(links) == 1:
-        href = absolute(links[0].get("href"), base) or ""
-        path = _ORIGIN.sub("", href)
-        if profile.vocabulary.category_path.match(path) or profile.hint(href) == "listing":
-            found.offer("category", block.text, "category link")
-
-
-def _short_links(block: Block) -> bool:
-    """A line of buttons or menu links: every link's text is short (≤ 8 words)."""
-    links = list(block.el.iter("a"))
-    return bool(links) and all(len(text_of(a).split()) <= 8 for a in links)
-
-
-def _is_category_line(block: Block) -> bool:
-    words = block.text.split()
-    return (0 < len(words) <= 5 and not block.is_heading and block.group is None
-            and not re.search(r"[.:;!?]$", block.text)
-            and all(w[:1].isupper() or w in ("and", "&", "of", "the") for w in words))
-
-
-# ------------------------------------------------------------------ page-wide labels
-
-
 def page_fields(found: Found, page: PageLabels) -> None:
-    found.offer("issue_date", page.issue_date, "label “Issue Date:”")
-    found.offer("issue_articles", page.toc, "label “Table Of Contents”")
+    found.offer("issue_date", page.issue_date, "label issue_date (page)")
+    found.offer("issue_articles", page.toc, "label toc (page)")
     found.offer("issue_url", page.toc_issue_url, "issue link by the table of contents")
-    found.offer("keywords", page.keywords, "label “KEYWORDS”")
-    found.offer("newsletter", page.newsletter, FROM_LABEL)
-    if not found.get("_disclosures") and page.disclosures:
-        found.values["_disclosures"] = list(page.disclosures)
-        found.how.setdefault("disclosure", "text “… has disclosed …” (page)")
+    if not found.get("keywords"):
+        found.offer("keywords", page.keywords, "label keywords (page)")
+    found.offer("newsletter", page.newsletter, "label from_label (page)")
+    if not found.get("_disclosures") and page.disclosed:
+        disclosures = page.disclosures
+        if disclosures:
+            found.values["_disclosures"] = disclosures
+            found.how.setdefault("disclosure", "label disclosure (page)")
 
 
 def _breadcrumb_category(marks, base, profile) -> str | None:
@@ -587,12 +421,24 @@ def _breadcrumb_category(marks, base, profile) -> str | None:
 
 
 def fallback_fields(found: Found, data: Structured, url, base, profile) -> None:
-    found.offer("published", found.get("issue_date"), "issue date")
-    found.offer("published", found.values.pop("_month_date", None), "month of the date line (1st)")
+    found.offer("published", found.get("issue_date"), "issue date", FALLBACK)
+    found.offer("published", found.values.pop("_month_date", None), "month of the date line (1st)", FALLBACK)
     found.offer("category", found.values.pop("_breadcrumb_category", None), "breadcrumb link")
-    journal = data.first("citation_journal_title")
-    found.offer("newsletter", profile.newsletters.name_in(journal), "meta citation_journal_title")
-    found.offer("newsletter", profile.newsletter_of_issue(found.get("issue_url")), "issue URL code")
+    newsletters = profile.newsletters
+    values = found.values
+    if "newsletter" not in values:
+        found.offer("newsletter", newsletters.name_in(data.first("citation_journal_title")), "meta citation_journal_title")
+    if values.get("issue_url"):
+        newsletter, volume, number = newsletters.issue_of_url(values["issue_url"])
+        found.offer("newsletter", newsletter or profile.newsletter_of_issue(values["issue_url"]), "issue URL code")
+        found.offer("issue_volume", volume, "issue URL code")
+        found.offer("issue_number", number, "issue URL code")
+    if "newsletter" not in values:
+        found.offer("newsletter", newsletters.name_in(data.first("og:site_name")), "og:site_name")
+    if "article_type" not in values:
+        article_type_fallbacks(found, url or found.get("canonical_url") or data.canonical, profile)
+    if "keywords" in values:
+        return
     # Keywords "as displayed": the page's keyword links (template, label) come first; JSON-LD
     # and <meta> keywords only when the page shows none.
     ld_keywords = (data.article or {}).get("keywords")
@@ -603,6 +449,24 @@ def fallback_fields(found: Found, data: Structured, url, base, profile) -> None:
     keywords = data.first("keywords", "news_keywords")
     if keywords:
         found.offer("keywords", split_keywords(keywords), "meta keywords")
+
+
+def article_type_fallbacks(found: Found, url: str | None, profile) -> None:
+    """A kind of article the title starts with ("Expert Q&A: …", "CME Post-Test - …") or the
+    URL's slug does (/articles/1843-expert-qa-…)."""
+    labels = profile.labels
+    title = found.get("title") or ""
+    for separator in (": ", " - ", " – ", " — "):
+        if separator in title:
+            found.offer("article_type", labels.article_type(title.split(separator, 1)[0]), "title prefix")
+    if url and labels.article_types and not found.get("article_type"):
+        slug = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        words = kind_key(slug.replace("-", " "))
+        if words and words[0].isdigit():  # "1843-expert-qa-…": the id goes first
+            words = words[1:]
+        kinds = labels.article_types
+        found.offer("article_type", next((kinds[words[:size]] for size in range(min(len(words), 6), 0, -1)
+                                          if words[:size] in kinds), None), "URL slug")
 
 
 # ------------------------------------------------------------------ paywall
@@ -627,51 +491,6 @@ def paywall_signal(container, ld: dict, marks, profile) -> str | None:
 
 # ------------------------------------------------------------------ assembling the record
 
-_DISCLOSURE_LABEL = re.compile(r"^Disclosures?\s*:\s*", re.I)
-_NAME_BEFORE_HONORIFIC = re.compile(r"^(.{3,160}?)\s+(?=(?:Dr|Mr|Ms|Mrs|Mx|Prof)\.?\s)")
-
-
-def _clean_disclosure(texts: list[str], authors: list[Author]) -> str | None:
-    """Disclosure statements without the author name the site repeats in front of them."""
-    statements = []
-    for text in texts:
-        text = _DISCLOSURE_LABEL.sub("", collapse(text))
-        # "Dr. Simon Achebe, MD, PhD Dr. Achebe has disclosed ..." (no full stop after the name)
-        lead = _NAME_BEFORE_HONORIFIC.match(text)
-        if lead and not lead.group(1).endswith(".") and _is_pure_byline(lead.group(1)):
-            text = text[lead.end():]
-        sentences = _sentences(text)
-        kept = [s for s in sentences if not _is_pure_byline(s)]
-        cleaned = " ".join(kept).strip()
-        if cleaned and cleaned not in statements:
-            statements.append(cleaned)
-    return " ".join(statements) or None
-
-
-_ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Mr|Ms|Mrs|Mx|Prof|St|vs|Jr|Sr|e\.g|i\.e|al)|(?:^|\s)[A-Z])\.$")
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def _sentences(text: str) -> list[str]:
-    pieces = _SENTENCE_END.split(text)
-    sentences: list[str] = []
-    for piece in pieces:
-        if sentences and _ABBREVIATIONS.search(sentences[-1]):
-            sentences[-1] += " " + piece
-        else:
-            sentences.append(piece)
-    return sentences
-
-
-def _is_pure_byline(sentence: str) -> bool:
-    if len(sentence) >= 200:
-        return False
-    authors = _named_authors(sentence)
-    return bool(authors) and any(a.credentials for a in authors)
-
-
 def build_article(found: Found, url, data: Structured, base, profile) -> Article:
     """The working notes settled into fields (body, authors, disclosure, canonical URL), then
     the record."""
@@ -679,14 +498,17 @@ def build_article(found: Found, url, data: Structured, base, profile) -> Article
     if body:
         found.offer("body", body, f"paragraphs of the article container ({found.how.get('container')})")
     if not found.get("authors"):
-        found.offer("authors", _authors_before_disclosure(found.get("_disclosures", [])),
+        found.offer("authors", authors_before_disclosure(found.get("_disclosures", [])),
                     "name before the disclosure")
-    _credentials_from_bylines(found, found.get("authors", []))
-    found.values["disclosure"] = _clean_disclosure(found.values.pop("_disclosures", []), found.get("authors", []))
+    authors = found.get("authors", [])
+    _credentials_from_bylines(found, authors)
+    disclosure, in_disclosures = clean_disclosures(found.values.pop("_disclosures", []), profile.labels)
+    found.values["disclosure"] = disclosure
+    _affiliations(found, authors, in_disclosures)
     offer_canonical(found, data, url, base)
-    # a saved page parsed without its URL: its own entry in the issue's contents
-    found.offer("canonical_url", _own_toc_entry(found.get("title"), found.get("issue_articles", []), profile),
-                "table of contents entry with this title")
+    if "canonical_url" not in found.values:  # a saved page parsed without its URL: its own entry in the issue's contents
+        found.offer("canonical_url", _own_toc_entry(found.get("title"), found.get("issue_articles", []), profile),
+                    "table of contents entry with this title")
     return to_article(found, url, profile)
 
 
@@ -696,16 +518,37 @@ def _own_toc_entry(title: str | None, entries: list[IssueArticle], profile) -> s
     return url if url and profile.hint(url) == "article" else None
 
 
-def _authors_before_disclosure(texts: list[str]) -> list[Author]:
-    """ "Michael Posternak, MD. Dr. Posternak has disclosed ...": the site repeats the byline in
-    front of each statement, which names the authors when no byline is marked."""
-    authors: list[Author] = []
-    for text in texts:
-        for sentence in _sentences(collapse(text)):
-            if not _is_pure_byline(sentence):
-                break
-            authors += [a for a in _named_authors(sentence) if a.name not in {b.name for b in authors}]
-    return authors
+def _affiliations(found: Found, authors: list[Author], in_disclosures: list[tuple]) -> None:
+    """Each author's affiliation: the bio box's paragraph after the author's name (or before a
+    disclosure), else the sentences before the statement in a disclosure block, else the role
+    line under the byline. Matched to the author by name; with one author, it is theirs."""
+    def owner(name: str | None, *texts: str) -> Author | None:
+        author = next((a for a in authors if a.name == name), None) if name else None
+        for text in texts:
+            author = author or author_named(text, authors)
+        return author or (authors[0] if len(authors) == 1 else None)
+
+    sources = (  # (rule, [(author, text)]) in order of preference
+        ("bio box paragraph", [(owner(name, text, disclosure), text)
+                               for name, text, disclosure in found.values.pop("_affiliations", [])]),
+        ("bio box, before the disclosure", [(owner(_lead_name(names), statement, text), text)
+                                            for names, text, statement in in_disclosures]),
+        ("role line under the byline", [(owner(name), role) for name, role in found.values.pop("_roles", [])]),
+    )
+    for how, pairs in sources:
+        texts: dict[str, list[str]] = {}
+        for author, text in pairs:
+            if author is not None and not author.affiliation:
+                texts.setdefault(author.name, []).append(text)
+        for author in authors:
+            if author.name in texts:
+                author.affiliation = " ".join(texts[author.name])
+                found.how.setdefault("authors.affiliation", how)
+
+
+def _lead_name(names: list[str]) -> str | None:
+    authors = named_authors(names[0]) if names else []
+    return authors[0].name if authors else None
 
 
 def _credentials_from_bylines(found: Found, authors: list[Author]) -> None:

@@ -116,7 +116,8 @@ def _has_non_xml_chars(text: str, utf8: bytes | None) -> bool:
     that control character."""
     if utf8 is None:
         utf8 = text.encode("utf-8", "surrogatepass")
-    return len(utf8.translate(None, _NOT_XML_BYTES)) != len(utf8) or "\ufffe" in text or "\uffff" in text
+    # U+FFFE and U+FFFF are EF BF BE / EF BF BF in UTF-8: found in the bytes, not the text
+    return len(utf8.translate(None, _NOT_XML_BYTES)) != len(utf8) or b"\xef\xbf\xbe" in utf8 or b"\xef\xbf\xbf" in utf8
 
 
 def _content_type(headers: dict | None) -> str:

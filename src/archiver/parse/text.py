@@ -42,12 +42,14 @@ _MONTH = r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|
 _DATE_PATTERNS = [
     # 2019-01-01, 2019-01-01T10:00:00Z, 2019/01/01
     re.compile(r"\b(?P<year>(?:19|20)\d\d)[-/.](?P<mnum>\d{1,2})[-/.](?P<day>\d{1,2})(?!\d)"),
-    # January 1, 2019 / Jan. 1 2019 / Sept 1st, 2019
-    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    # January 1, 2019 / Jan. 1 2019 / Sept 1st, 2019 / February 20th , 2020 (a blank before the comma)
+    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\s*,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
     # 1 January 2019 / 1 Jan. 2019
     re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
-    # 01/01/2019 (US order: month first, as the publisher is American)
+    # 01/01/2019, and 10/18/20 with a two-digit year (US order: month first, as the publisher
+    # is American)
     re.compile(r"\b(?P<mnum>\d{1,2})[/.-](?P<day>\d{1,2})[/.-](?P<year>(?:19|20)\d\d)\b"),
+    re.compile(r"\b(?P<mnum>\d{1,2})/(?P<day>\d{1,2})/(?P<yy>\d\d)(?![\d/])"),
 ]
 _MONTH_YEAR = re.compile(r"^" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)$", re.I)
 
@@ -55,8 +57,10 @@ _MONTH_YEAR = re.compile(r"^" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)$", re.I)
 def _iso(match: re.Match) -> str | None:
     parts = match.groupdict()
     month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()[:3]]
+    # A two-digit year is of this century up to 69 ("10/18/20"), else of the last one.
+    year = int(parts["year"]) if parts.get("year") else (lambda yy: yy + (2000 if yy < 70 else 1900))(int(parts["yy"]))
     try:
-        return date(int(parts["year"]), month, int(parts["day"])).isoformat()
+        return date(year, month, int(parts["day"])).isoformat()
     except ValueError:
         return None
 
@@ -94,14 +98,19 @@ _DATE_WORDS = re.compile(
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
+# All date patterns as one (their group names dropped): one substitution instead of five.
+_ANY_DATE = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z]+>', '(?:', p.pattern)})" for p in _DATE_PATTERNS), re.I)
+_DIGIT = re.compile(r"\d")
+
+
 def is_date_line(text: str) -> bool:
     """True when a line is nothing but a date (maybe with a weekday or "Published on:")."""
-    text = collapse(text)
-    if not text or len(text) > 60:
+    if not text or len(text) > 80 or not _DIGIT.search(text):  # every date has digits
         return False
-    rest = text
-    for pattern in _DATE_PATTERNS:
-        rest = pattern.sub("", rest)
+    text = collapse(text)
+    if len(text) > 60:
+        return False
+    rest = _ANY_DATE.sub("", text)
     if rest == text:
         return False
     rest = _DATE_WORDS.sub("", rest)
@@ -123,6 +132,15 @@ _CREDENTIAL_SHAPE = re.compile(r"^[A-Z][A-Za-z]{0,2}[A-Z]{1,5}(?:-[A-Z]{1,3})?$"
 _HONORIFICS = re.compile(r"^(?:(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx)\.?\s+)+", re.I)
 _CREDENTIAL_STOP = re.compile(r"(?<![\w.-])([A-Za-z][\w-]*)\.(?=\s+[A-Z])")
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+
+
+# Every credential, known or by shape, has two capitals within five characters ("MD", "PhD",
+# "M.D.", "PharmD", "PMHNP-BC"): a cheap test before splitting a line as a byline.
+_TWO_CAPITALS = re.compile(r"[A-Z][a-zA-Z.]{0,4}[A-Z]")
+
+
+def may_have_credentials(text: str) -> bool:
+    return _TWO_CAPITALS.search(text) is not None
 
 
 @lru_cache(maxsize=8192)
@@ -161,7 +179,7 @@ def clean_name(name: str) -> str:
     return name
 
 
-_BY = re.compile(r"^(?:by|written by|authors?:)\s+", re.I)
+_BY = re.compile(r"^(?:by:?|written by|authors?:)\s+", re.I)
 _BYLINE_SEPARATORS = re.compile(r"\s*(?:,|;|\band\b|&|\bwith\b)\s*")
 
 
@@ -173,9 +191,13 @@ def split_byline(text: str | None) -> list[Author]:
     if not text:
         return []
     # "Naomi Feld, PhD. Chris Aldana, MD": a full stop after a credential ends an author.
-    text = _CREDENTIAL_STOP.sub(
-        lambda m: m.group(1) + "," if credential(m.group(1)) else m.group(0), text)
-    segments = _BYLINE_SEPARATORS.split(text)
+    if ". " in text:  # (cheap tests first: both regexes scan every position)
+        text = _CREDENTIAL_STOP.sub(
+            lambda m: m.group(1) + "," if credential(m.group(1)) else m.group(0), text)
+    if "," in text or ";" in text or "&" in text or "and" in text or "with" in text:
+        segments = _BYLINE_SEPARATORS.split(text)
+    else:
+        segments = [text]
     authors: list[Author] = []
     for segment in (s.strip(" .") for s in segments):
         if not segment:
@@ -196,6 +218,26 @@ def split_byline(text: str | None) -> list[Author]:
         if name:
             authors.append(Author(name, trailing))
     return authors
+
+
+_BYLINE_WORDS = frozenset(("and", "by", "with", "de", "da", "van", "von", "der", "del", "la", "le", "di",
+                           "du", "bin", "written", "interviewed"))
+
+
+def named_authors(text: str | None) -> list[Author]:
+    """Authors from a byline-like string, only if every name looks like a person's."""
+    if not text or len(text) > 300:  # a byline is short; splitting prose is wasted work
+        return []
+    lowercase = 0
+    for word in text.split():
+        if word[0].islower() and word not in _BYLINE_WORDS:
+            lowercase += 1
+            if lowercase > 1:  # prose, not names: "Dr. Roe has disclosed ..."
+                return []
+    authors = split_byline(text)
+    if authors and all(looks_like_name(a.name) for a in authors):
+        return authors
+    return []
 
 
 def looks_like_name(name: str) -> bool:
@@ -243,16 +285,20 @@ def parse_citation(text: str | None) -> Citation | None:
     if not text:
         return None
     citation = Citation(text=text)
-    doi = _DOI.search(text)
+    # Each identifier's regex only when its literal is there (they scan every position).
+    lower = text.lower()
+    present = {_DOI: "10." in text, _PMID: "pmid" in lower, _PMCID: "pmc" in lower,
+               _ONLINE: "online" in lower or "epub" in lower}
+    doi = _DOI.search(text) if present[_DOI] else None
     if doi:
         citation.doi = doi.group(1).rstrip(".,;)]")
-    pmid = _PMID.search(text)
+    pmid = _PMID.search(text) if present[_PMID] else None
     if pmid:
         citation.pmid = pmid.group(1)
     # The reference proper ends where identifiers and online-first notes begin.
     ref = text
     for pattern in (_DOI, _PMID, _PMCID, _ONLINE):
-        match = pattern.search(ref)
+        match = pattern.search(ref) if present[pattern] else None
         if match:
             ref = ref[: match.start()]
     ref = ref.strip(" .,;")
@@ -265,7 +311,7 @@ def parse_citation(text: str | None) -> Citation | None:
         head = ref[: source.start()]
     else:
         head = ref
-        online = _ONLINE.search(text)
+        online = _ONLINE.search(text) if present[_ONLINE] else None
         year = re.search(r"\b(?:19|20)\d\d\b", online.group("date") or "") if online else None
         if year:
             citation.year = int(year.group())

@@ -7,8 +7,8 @@ page it is instead):
   - its URL is one the profile's hints call a listing or issue page;
   - its JSON-LD declares only non-article types (CollectionPage, ItemList, ...);
   - its title or heading is an error ("Page not found", "404") and it has little text;
-  - its article region is a list of linked headings (teasers of a listing, search or issue
-    page), and those teasers outweigh the text;
+  - its article region is a list of teasers (linked headings, or links under "Read More") of a
+    listing, search or issue page, and those teasers outweigh the text;
   - it has no title, or no prose body;
   - it has none of an article's marks (byline, date, keywords, newsletter, citation,
     disclosure) and does not declare itself one (article URL, og:type, JSON-LD type).
@@ -34,7 +34,10 @@ def refuse_by_url(profile, url: str | None) -> None:
         raise NotAnArticle(f"its URL is {'an issue' if kind == 'issue' else 'a listing'} page", kind=kind)
 
 
-def refuse_non_articles(article: Article, data: Structured, url, scope, profile) -> None:
+def refuse_non_articles(article: Article, data: Structured, url, scope, profile, teasers: int = 0,
+                        title_boxes=()) -> None:
+    """`teasers`: the "Read More" links of teasers without headings the extractor saw;
+    `title_boxes`: the page's elements with "title" in their class (the first walk notes them)."""
     is_typed_article = bool(data.types & ARTICLE_TYPES)
     non_article_types = data.types & NON_ARTICLE_TYPES
     if non_article_types and not is_typed_article:
@@ -45,17 +48,19 @@ def refuse_non_articles(article: Article, data: Structured, url, scope, profile)
     heading = f"{article.title or ''} {data.title_tag or ''}"
     if ERROR_TITLE.search(heading) and words < 150:
         raise NotAnArticle("an error page: " + collapse(article.title or data.title_tag)[:60], kind="error")
+    # A page naming an issue's volume or number that is no article is that issue's page.
+    names_issue = bool(article.issue and (article.issue.volume or article.issue.number))
     if scope is not None and not is_typed_article:
-        listed = _listed_articles(scope, profile)
+        listed = max(_listed_articles(scope, profile, words, title_boxes), teasers)
         if listed >= 2 and listed * 60 > words / 2:
-            raise NotAnArticle(f"a listing: {listed} linked headings", kind="listing")
+            raise NotAnArticle(f"a listing of {listed} teasers", kind="issue" if names_issue else "listing")
     if not article.title:
         raise NotAnArticle("no title")
     minimum = (profile.min_teaser_words if article.paywalled
                else profile.min_bylined_words if article.authors and article.published
                else profile.min_words)
     if words < minimum:
-        raise NotAnArticle(f"no article text ({words} words)")
+        raise NotAnArticle(f"no article text ({words} words)", kind="issue" if names_issue else "other")
     # An "About us" or "CME information" page has a title and prose too; an article also has
     # a byline, a date, keywords or a newsletter — or says it is one (URL, og:type, JSON-LD).
     described = any((article.authors, article.published, article.keywords, article.newsletter,
@@ -66,10 +71,15 @@ def refuse_non_articles(article: Article, data: Structured, url, scope, profile)
         raise NotAnArticle("no byline, date, keywords or newsletter")
 
 
-def _listed_articles(container, profile) -> int:
+def _listed_articles(container, profile, words: int = 0, title_boxes=()) -> int:
     """How many headings of the container are links to other pages (teasers of a listing).
-    Counted only when such headings are at least half of the container's headings."""
+    Counted only when such headings are at least half of the container's headings, and only
+    when they could outweigh `words` of text (an article's few headings cannot)."""
     headings = list(container.iter("h2", "h3", "h4", "h5"))
+    title_links = [a.get("href") for box in title_boxes if _is_inside(box, container)
+                   for a in box.iter("a") if a.get("href") is not None]
+    if (len(headings) + len(title_links)) * 120 <= words:
+        return 0
     linked = set()
     for heading in headings:
         links = [a for a in heading.iter("a") if a.get("href")]
@@ -82,10 +92,15 @@ def _listed_articles(container, profile) -> int:
         if text and len("".join("".join(text_of(a) for a in links).split())) >= 0.8 * text:
             linked.add(links[0].get("href"))
     if len(linked) < 2:  # teaser titles that are not headings: links in "…title…" boxes
-        for el in container.iter():
-            if "title" in (el.get("class") or ""):
-                for a in el.iter("a"):
-                    href = a.get("href") or ""
-                    if "/articles/" in href or profile.hint(href) == "article":
-                        linked.add(href)
+        for href in title_links:
+            if "/articles/" in href or profile.hint(href) == "article":
+                linked.add(href)
     return len(linked) if len(linked) * 2 >= len(headings) else 0
+
+
+def _is_inside(el, ancestor) -> bool:
+    while el is not None:
+        if el is ancestor:
+            return True
+        el = el.getparent()
+    return False
