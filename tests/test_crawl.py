@@ -604,6 +604,28 @@ def test_the_default_crawl_of_each_generation_finds_every_article_once(name, tmp
     assert re.search(r"downloaded\s+0\n", second.stdout)
 
 
+@pytest.mark.parametrize("name", ["site", "current", "wordpress"])
+def test_issue_pages_fill_the_issues_and_their_contents_link_to_the_archived_articles(name, tmp_path):
+    # The mirror serves from 127.0.0.1; the pages' contents link the real site's host (or are
+    # relative): an entry links to the archived article by its path on the site's hosts.
+    from archiver.mirror import mirror_pages
+
+    site_dir = FIXTURE_SITE if name == "site" else MIRRORS / name
+    with SiteServer(mirror_pages(site_dir)) as server:
+        assert cli_crawl(server, tmp_path).returncode == 0
+    issue_pages = [url for (url,) in query(tmp_path, "SELECT url FROM crawl_queue WHERE kind = 'issue'")]
+    issues = query(tmp_path, "SELECT title, url, date, volume, number FROM issues WHERE capture_id IS NOT NULL")
+    assert issue_pages and len(issues) == len(issue_pages)
+    assert all(title and url and date for title, url, date, _, _ in issues), issues
+    entries = query(tmp_path, "SELECT issue_articles.url, issue_articles.article_id FROM issue_articles "
+                              "JOIN issues ON issues.id = issue_id WHERE issues.capture_id IS NOT NULL")
+    archived = {re.sub(r"^https?://[^/]+", "", url).rstrip("/"): id_ for id_, url in
+                query(tmp_path, "SELECT id, canonical_url FROM articles")}
+    listed = [(re.sub(r"^https?://[^/]+", "", url or "").rstrip("/"), id_) for url, id_ in entries]
+    assert listed and all(id_ == archived.get(path) for path, id_ in listed if path in archived)
+    assert sum(1 for path, id_ in listed if id_ is not None) >= len(listed) // 2
+
+
 def renamed(pages: dict[str, Page], names: dict[str, str]) -> dict[str, Page]:
     """The same site under URLs no pattern of the profile knows."""
     def moved(text: str) -> str:

@@ -39,8 +39,8 @@ def test_an_issue_page_of_read_more_teasers_is_a_hub_wherever_it_lives():
     assert found.kind == "issue" and found.article is None  # its volume and number say so
     assert "4 teasers" in found.reason
     # An issue of one article too: its one card is most of the page.
-    assert at_unknown_url("/newsletters/4/issues/12").kind == "listing"
-    assert at_unknown_url("/newsletter-issue/tcprv16n2/", WORDPRESS).kind == "listing"
+    assert at_unknown_url("/newsletters/4/issues/12").kind == "listing"  # nothing marks it an issue
+    assert at_unknown_url("/newsletter-issue/tcprv16n2/", WORDPRESS).kind == "issue"
 
 
 def test_listings_of_linked_headings_are_hubs_and_articles_stay_articles():

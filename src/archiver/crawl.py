@@ -670,8 +670,8 @@ class Crawler:
             canonical = examined.article.canonical_url
             state, reason = "done", None
         elif hub:
-            # TODO(lead): an issue page's Issue is stored here (Archive.store_issue) once the
-            # parser returns one for kind "issue".
+            if examined.issue is not None:  # an issue page: its title, date, volume, contents
+                self.archive.store_issue(examined.issue, examined.newsletter, capture_id)
             report.hubs += 1
             state, reason = "done", examined.reason or None
         elif kind == "error":  # a "not found" page answered 200

@@ -10,6 +10,10 @@ the entry's URL, or is on a host of the same site):
 - or two hosts of one site profile: the hosts the profile declares, and the hosts that served
   captures recorded with that profile (a crawl of a mirror records the site's profile).
 
+An entry may also name the article by its id alone (`/articles/1227`, which the site redirects
+to `/articles/1227-its-title`): then the archived article with that site article id (read from
+the entry's URL by the profile of its host) is linked, on the same terms of host.
+
 An exact URL beats the same host, which beats another host of the site. Links are made when
 the contents are written (articles already archived) and when an article arrives later.
 """
@@ -24,7 +28,7 @@ from sqlite_utils import Database
 
 from archiver.archive.schema import url_path
 from archiver.errors import ArchiverError
-from archiver.profile import builtin_names, builtin_profile
+from archiver.profile import builtin_names, builtin_profile, profile_for_url
 
 ENTRY_PATH = url_path("issue_articles.url")
 CANONICAL_PATH = url_path("articles.canonical_url")
@@ -43,6 +47,12 @@ def host_of(url: str | None) -> str:
 
 def bare(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
+
+
+def entry_article_id(url: str | None) -> int | None:
+    """The site's article id an entry's URL names, by the URL patterns of the profile of its
+    host (the default profile for a host none claims, as a mirror's)."""
+    return profile_for_url(url).article_id(url) if url else None
 
 
 def declared_hosts() -> dict[str, frozenset[str]]:
@@ -124,7 +134,9 @@ def link_contents(db: Database, issue_ids, sites: Sites) -> int:
              "AND issue_articles.issue_id IN (SELECT value FROM json_each(:issues))")
     rows = db.execute(
         f"SELECT {CANDIDATE_COLUMNS} FROM issue_articles JOIN articles "
-        f"ON {CANONICAL_PATH} = {ENTRY_PATH} WHERE {where}",
+        f"ON {CANONICAL_PATH} = {ENTRY_PATH} WHERE {where} UNION ALL "
+        f"SELECT {CANDIDATE_COLUMNS} FROM issue_articles JOIN articles "
+        f"ON articles.site_article_id = issue_articles.site_article_id WHERE {where}",
         {"issues": json.dumps(sorted(issue_ids))}).fetchall()
     return link(db, rows, sites)
 
@@ -139,6 +151,9 @@ def link_new_articles(db: Database, first_id: int, sites: Sites) -> int:
     rows = db.execute(
         f"SELECT {CANDIDATE_COLUMNS} FROM articles JOIN issue_articles "
         f"ON {ENTRY_PATH} = {CANONICAL_PATH} "
+        f"WHERE articles.id >= :first AND issue_articles.article_id IS NULL UNION ALL "
+        f"SELECT {CANDIDATE_COLUMNS} FROM articles JOIN issue_articles "
+        f"ON issue_articles.site_article_id = articles.site_article_id "
         f"WHERE articles.id >= :first AND issue_articles.article_id IS NULL", {"first": first_id}).fetchall()
     return link(db, rows, sites)
 

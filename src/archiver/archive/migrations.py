@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from archiver.archive import schema
-from archiver.archive.links import link_all
+from archiver.archive.links import entry_article_id, link_all
 from archiver.archive.read import RecordReader
 from archiver.archive.store import content_sha256
 
@@ -20,6 +20,10 @@ REHASH_BATCH = 500
 def upgrade_to_v2(db: Database) -> None:
     schema.add_v2_columns(db)
     rehash(db)
+    db.conn.executemany(  # entries naming an article by its id (/articles/1227) link by it
+        "UPDATE issue_articles SET site_article_id = ? WHERE issue_id = ? AND position = ?",
+        [(entry_article_id(url), issue_id, position) for issue_id, position, url in
+         db.execute("SELECT issue_id, position, url FROM issue_articles WHERE url IS NOT NULL")])
     link_all(db)
     schema.replace_fts(db, schema.FTS_COLUMNS, schema.FTS_WEIGHTS)
     schema.replace_view(db, "articles_flat", schema.ARTICLES_FLAT_V2)

@@ -54,10 +54,19 @@ class ReparseResult:
                 "fields": dict(self.fields), "failures": self.failures}
 
 
-def default_parse(capture: Capture, profile) -> Article:
-    from archiver.parse import parse_capture
+def default_parse(capture: Capture, profile) -> Article | tuple[Issue, str | None]:
+    """The page's Article; for an issue page, its Issue and newsletter instead."""
+    from archiver.parse import parse_capture, parse_issue_capture
 
-    return parse_capture(capture, profile=profile)
+    try:
+        return parse_capture(capture, profile=profile)
+    except NotAnArticle as refusal:
+        if refusal.kind not in ("issue", "listing"):
+            raise
+        try:
+            return parse_issue_capture(capture, profile)
+        except NotAnArticle:
+            raise refusal from None
 
 
 def page_captures(db: Database) -> list[tuple[int, str | None]]:

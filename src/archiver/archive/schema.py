@@ -197,6 +197,7 @@ V2_COLUMNS = (
     ("issues", "capture_id", "INTEGER REFERENCES captures(id)"),
     ("article_authors", "affiliation", "TEXT"),
     ("authors", "affiliation", "TEXT"),
+    ("issue_articles", "site_article_id", "INTEGER"),
 )
 
 
@@ -205,6 +206,7 @@ def add_v2_columns(db: Database) -> None:
     for table, column, kind in V2_COLUMNS:
         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     db["issues"].create_index(["capture_id"])
+    db["issue_articles"].create_index(["site_article_id"])
     # Table-of-contents entries and archived articles are matched by URL path (see links.py).
     # (Every index costs each insert; a page's fetched URL has its canonical URL's path but for
     # a tracking query, so the canonical one is enough.)

@@ -23,7 +23,7 @@ from itertools import islice
 
 from sqlite_utils import Database
 
-from archiver.archive.links import Sites, link_contents, link_new_articles
+from archiver.archive.links import Sites, entry_article_id, link_contents, link_new_articles
 from archiver.archive.read import RecordReader
 from archiver.archive.schema import CITATION_FIELDS, FTS_COLUMNS
 from archiver.errors import ArchiverError
@@ -125,11 +125,18 @@ def content_sha256(record: dict) -> str:
 
 
 def changed_fields(old: dict, new: dict) -> list[str]:
-    """Top-level fields whose content differs (as content_sha256 sees them)."""
-    def comparable(record: dict, key: str):
-        return without_contents(record.get(key)) if key == "issue" else record.get(key)
+    """Top-level fields whose content differs (as content_sha256 sees them). `old` is the stored
+    record as read back, whose issue is the shared issue row: what only the issue page (or a
+    sibling article) told that row is no change of this article."""
+    def differs(key: str) -> bool:
+        if key != "issue":
+            return old.get(key) != new.get(key)
+        before, after = without_contents(old.get(key)), without_contents(new.get(key))
+        if before is None or after is None:
+            return before != after
+        return any(value is not None and before.get(name) != value for name, value in after.items())
 
-    return [k for k in new if k not in VOLATILE_FIELDS and comparable(old, k) != comparable(new, k)]
+    return [k for k in new if k not in VOLATILE_FIELDS and differs(k)]
 
 
 @contextlib.contextmanager
@@ -472,11 +479,12 @@ class Writer:
         if stored:
             self.db.execute("DELETE FROM issue_articles WHERE issue_id = ?", [issue_id])
         # Entries that name an archived article's canonical URL are linked at once; the others
-        # by path when the transaction finishes (links.py).
+        # by path or by the site's article id when the transaction finishes (links.py).
         self.db.conn.executemany(
-            "INSERT INTO issue_articles (issue_id, position, title, url, article_id) "
-            "VALUES (?, ?, ?, ?, (SELECT id FROM articles WHERE canonical_url = ?4))",
-            [(issue_id, position, e["title"], e["url"]) for position, e in enumerate(entries)])
+            "INSERT INTO issue_articles (issue_id, position, title, url, site_article_id, article_id) "
+            "VALUES (?, ?, ?, ?, ?, (SELECT id FROM articles WHERE canonical_url = ?4))",
+            [(issue_id, position, e["title"], e["url"], entry_article_id(e["url"]))
+             for position, e in enumerate(entries)])
         self.contents[issue_id] = entries
         self.touched.add(issue_id)
 

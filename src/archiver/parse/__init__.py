@@ -3,6 +3,7 @@
     parse_article(html, url=None, headers=None, profile=None) -> Article   (NotAnArticle / InputTooLarge)
     parse_issue(html, url=None, headers=None, profile=None) -> Issue       (NotAnArticle(kind="other"))
     parse_capture(capture, profile=None) -> Article
+    parse_issue_capture(capture, profile=None) -> (Issue, newsletter)
     discover_links(html, base_url, headers=None) -> [absolute URLs]
 
 The parse is: bytes -> text (decode.py) -> a `Document` (page.py) -> the profile's extractor:
@@ -22,7 +23,7 @@ from archiver.profile import Profile, get_profile
 from archiver.record import Article, Capture, Issue
 
 __all__ = ["MAX_INPUT_BYTES", "NotAnArticle", "Profile", "discover_links", "get_profile",
-           "parse_article", "parse_capture", "parse_issue"]
+           "parse_article", "parse_capture", "parse_issue", "parse_issue_capture"]
 
 
 def parse_article(html: str | bytes, url: str | None = None, headers: dict | None = None,
@@ -44,6 +45,18 @@ def parse_capture(capture: Capture, profile: Profile | str | None = None) -> Art
     if capture.status and capture.status >= 400:
         raise NotAnArticle(f"HTTP status {capture.status}", kind="error")
     return parse_article(capture.body, url=capture.url, headers=capture.headers, profile=profile)
+
+
+def parse_issue_capture(capture: Capture, profile: Profile | str | None = None) -> tuple[Issue, str | None]:
+    """An issue page's Issue and the newsletter it belongs to: the one its URL's issue code
+    names, else the one its title names (None when neither says)."""
+    if capture.status and capture.status >= 400:
+        raise NotAnArticle(f"HTTP status {capture.status}", kind="error")
+    chosen = get_profile(profile, capture.url)
+    issue = parse_issue(capture.body, url=capture.url, headers=capture.headers, profile=chosen)
+    newsletter = (chosen.newsletters.issue_of_url(issue.url or capture.url)[0]
+                  or chosen.newsletters.name_in(issue.title))
+    return issue, newsletter
 
 
 def discover_links(html: str | bytes, base_url: str, headers: dict | None = None) -> list[str]:

@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archiver.errors import InputTooLarge, NotAnArticle
-from archiver.parse import parse_capture
+from archiver.parse import parse_capture, parse_issue_capture
 from archiver.parse.discover import Link, feed_links, html_links, page_base
 from archiver.parse.page import absolute, checked_input, load_tree, text_of
 from archiver.profile import CHROME, HIDDEN, Profile
-from archiver.record import Article, Capture
+from archiver.record import Article, Capture, Issue
 
 HUB_KINDS = ("listing", "issue", "feed")  # pages whose links lead to articles
 CHROME_TAGS = {"nav", "header", "footer", "aside", "menu", "form", "script", "style", "template"}
@@ -36,6 +36,8 @@ class Examined:
     reason: str = ""  # why it is not an article, in the parser's words
     article: Article | None = None
     links: list[Link] = field(default_factory=list)
+    issue: Issue | None = None  # an issue page's own record (title, date, volume, contents)
+    newsletter: str | None = None  # the newsletter that issue belongs to, when the page says
 
 
 def examine(capture: Capture, profile: Profile, html: bool = True) -> Examined:
@@ -63,14 +65,26 @@ def examine(capture: Capture, profile: Profile, html: bool = True) -> Examined:
         # however much it reads like one article (the parser sees a title, bylines, prose).
         shown = teasers(root, page_base(root, capture.url), profile) if _teaser_links(root, profile) else Teasers()
         if shown.cards and shown.card_words >= CARD_SHARE * article.word_count:
-            return Examined("listing", f"{shown.cards} teasers with a link to the full text", links=links)
+            return _hub(capture, profile, "listing", f"{shown.cards} teasers with a link to the full text",
+                        links)
         return Examined("article", article=article, links=links)
     if kind not in HUB_KINDS and kind != "error":
         shown = teasers(root, page_base(root, capture.url), profile)
         if shown.cards >= 2 or shown.total >= profile.min_teasers:
-            return Examined("listing", f"{shown.total} article teasers", links=links)
+            return _hub(capture, profile, "listing", f"{shown.total} article teasers", links)
         kind = "other"
+    if kind in ("listing", "issue"):
+        return _hub(capture, profile, kind, reason, links)
     return Examined(kind, reason, links=links)
+
+
+def _hub(capture: Capture, profile: Profile, kind: str, reason: str, links: list) -> Examined:
+    """A listing or issue page; with its issue's record when its content is an issue page's."""
+    try:
+        issue, newsletter = parse_issue_capture(capture, profile)
+    except NotAnArticle:
+        return Examined(kind, reason, links=links)
+    return Examined("issue", reason, links=links, issue=issue, newsletter=newsletter)
 
 
 @dataclass

@@ -116,6 +116,12 @@ def _header(root, title_el, profile) -> dict:
         for name, value, _how, _rank in header_values(block.text, profile) or ():
             if value:
                 found.setdefault(name, value)
+    # A title that is itself a volume line ("The … Report, Volume 16, Number 1, January 2018")
+    # says what lines under it did not.
+    title = collapse(text_of(title_el)) if title_el is not None else ""
+    for name, value, _how, _rank in header_values(title, profile) or ():
+        if value:
+            found.setdefault(name, value)
     return found
 
 
