@@ -431,3 +431,33 @@ def test_label_words_inside_prose_are_not_labels():
 def test_a_short_item_with_a_byline_and_a_date_is_still_an_article():
     article = parse_article(html5_page(body="<p>" + " ".join(["Brief invented news item words."] * 7) + "</p>"), url=URL)
     assert 25 <= article.word_count < 60
+
+
+# -- each paywall and disclosure rule alone (a test fails if that rule is removed) --------------
+
+def test_a_paywall_box_known_only_by_its_markup_makes_a_teaser():
+    # Its words match no prompt pattern: only the class says it is the paywall.
+    body = prose(1) + '<div class="paywall"><p>Members continue here.</p><a href="/join">Join</a></div>'
+    article = parse_article(html5_page(body=body), url=URL)
+    assert article.paywalled and article.provenance["paywalled"] == "paywall markup"
+    assert "Members continue" not in article.body
+
+
+def test_a_teaser_known_only_by_its_json_ld_is_paywalled():
+    # No paywall class, no prompt words: JSON-LD says the page is not free and its locked part
+    # (".article__locked") is absent from the page.
+    ld = dict(GRAPH, **{"@graph": [dict(GRAPH["@graph"][1], isAccessibleForFree=False,
+                                        hasPart={"@type": "WebPageElement", "cssSelector": ".article__locked"})]})
+    article = parse_article(html5_page(json_ld=ld, body=prose(1)), url=URL)
+    assert article.paywalled
+    assert article.provenance["paywalled"] == "json-ld isAccessibleForFree=false, paywalled part absent"
+    present = html5_page(json_ld=ld, body=prose(1) + '<div class="article__locked">' + prose(1, 9) + "</div>")
+    assert not parse_article(present, url=URL).paywalled  # the locked part is shown: a subscriber's page
+
+
+def test_a_disclosure_known_only_by_its_label():
+    # "reports royalties": no "disclosed", no "financial relationships": only the label says it.
+    statement = "Dr. Ruiz receives royalties from an invented publisher of sleep diaries."
+    article = parse_article(html5_page(body=prose() + f"<p>Disclosure: {statement}</p>"), url=URL)
+    assert article.disclosure == statement
+    assert "royalties" not in article.body

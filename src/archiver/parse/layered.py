@@ -56,6 +56,8 @@ def extract(document: Document, profile, url: str | None) -> Article:
 
     if paywall_hint:
         found.values["_paywalled"] = True
+        # a box the template names like a paywall and as short as a prompt: the prompt itself
+        found.values["_paywall_prompts"] = [el for el in marks.paywall if len(text_of(el)) < 600]
     remove_chrome(root, [container, title_el], marks)
     region = Region.build(root, container, title_el, profile.labels)
 

@@ -20,6 +20,15 @@ _PENDING = frozenset(("citation", "study_type", "published", "created", "issue_d
 _MENU_ITEMS = 8  # a list of at least this many links and nothing else is a menu (topics, tags)
 
 
+def _within(el, boxes) -> bool:
+    """Is `el` one of `boxes` or inside one?"""
+    while boxes and el is not None:
+        if any(el is box for box in boxes):
+            return True
+        el = el.getparent()
+    return False
+
+
 class Reader:
     """One pass over the region's blocks, filling `found`."""
 
@@ -50,6 +59,7 @@ class Reader:
         self.disclosures = found.values.setdefault("_disclosures", [])
         self.labels_re = line_labels(self.labels, marks=True)
         self.teaser = bool(found.get("_paywalled"))  # the page is known to be a subscriber teaser
+        self.prompts = found.values.pop("_paywall_prompts", [])  # the teaser's prompt boxes, by markup
         self.teasers = 0
         self.menus = _link_menus(self.blocks)
 
@@ -97,7 +107,7 @@ class Reader:
             self.found.offer("paywalled", True, "label paywall")
             self.stop = True
             return
-        if self.teaser and short and len(text) < 400 and labels.gate.search(text):
+        if self.teaser and short and len(text) < 400 and (labels.gate.search(text) or _within(block.el, self.prompts)):
             self.stop = True  # a known teaser: the subscription box ends the visible text
             return
         before_title = i < self.above_title
