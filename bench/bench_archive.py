@@ -127,7 +127,7 @@ class RowBuilder:
                                              issue["volume"], issue["number"], None))
             if issue_id > known:  # first article of its issue: write the contents
                 tables["issue_articles"].extend(
-                    (issue_id, position, entry["title"], entry["url"], None)
+                    (issue_id, position, entry["title"], entry["url"], None, None)
                     for position, entry in enumerate(issue["articles"]))
             c = record["citation"]
             tables["articles"].append((
