@@ -12,7 +12,7 @@ import re
 from lxml import etree
 
 from archiver.profile import CHROME, CONTAINER, HIDDEN, PAYWALL, SKIP, TITLE
-from archiver.parse.page import text_of
+from archiver.parse.page import is_inside, text_of
 
 _INVISIBLE_TAGS = frozenset((
     "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
@@ -266,25 +266,15 @@ def remove_chrome(root: etree._Element, keep: list[etree._Element], marks: Marks
     for el in marks.chrome:
         if el.getparent() is None or el.tag in _NEVER_CHROME:
             continue
-        if el in protected or (el.tag in ("header", "footer") and any(_contains(k, el) for k in inside_keep)) \
-                or (el.tag == "header" and any(_contains(el, k) for k in inside_keep if k.tag == "h1")):
+        own = el.tag in ("header", "footer") and any(is_inside(el.getparent(), k) for k in inside_keep)
+        titled = el.tag == "header" and any(is_inside(k.getparent(), el) for k in inside_keep if k.tag == "h1")
+        if el in protected or own or titled:
             # kept (it holds the article or its title; an <article>'s own header and footer):
             # if the first walk skipped it, its scripts and controls are still there
             if el.tag in ("nav", "header", "footer") or el.get("role") in _PAGE_CHROME_ROLES:
                 etree.strip_elements(el, *_INVISIBLE_TAGS, with_tail=False)
             continue
         drop(el)
-
-
-def _contains(ancestor: etree._Element, el: etree._Element) -> bool:
-    """Is `ancestor` a proper ancestor of `el`? (A climb with getparent(): cheaper than any()
-    over iterancestors().)"""
-    el = el.getparent()
-    while el is not None:
-        if el is ancestor:
-            return True
-        el = el.getparent()
-    return False
 
 
 # ------------------------------------------------------------------ the article container
@@ -383,9 +373,9 @@ def article_container(root: etree._Element, marks: Marks) -> tuple[etree._Elemen
     # No <article>: widen to the outermost marked container around it that is about this
     # article (Drupal 7's "node-article" around "field-name-body") and not the page's <main>.
     score = prose_length(best, lengths)
-    wider = [el for s, el in scored if el is not best and _contains(el, best) and s <= 1.3 * score
+    wider = [el for s, el in scored if el is not best and is_inside(best.getparent(), el) and s <= 1.3 * score
              and el.tag != "main" and el.get("role") != "main"]
     if wider:
-        outer = [el for el in wider if not any(o is not el and _contains(o, el) for o in wider)]
+        outer = [el for el in wider if not any(o is not el and is_inside(el.getparent(), o) for o in wider)]
         return outer[0], strategy + " in its article container"
     return best, strategy

@@ -25,8 +25,8 @@ from archiver.parse.clean import article_container, remove_chrome, remove_invisi
 from archiver.parse.fields import Found, offer_canonical, to_article
 from archiver.parse.header import CREATED, FALLBACK, UNLABELLED, label_of
 from archiver.parse.labels import PageLabels, block_text, label_test, page_labels, split_keywords, unique
-from archiver.parse.page import (Document, Structured, absolute, ld_list, ld_parts, ld_text,
-                                 structured_data, text_of)
+from archiver.parse.page import (Document, Structured, absolute, is_inside, ld_list, ld_parts,
+                                 ld_text, structured_data, text_of)
 from archiver.parse.reader import Reader
 from archiver.parse.text import collapse, find_date, named_authors, parse_date
 from archiver.parse.verdict import refuse_by_url, refuse_non_articles
@@ -94,7 +94,7 @@ class Region:
         if container is None:
             container = root.find("body") if root.find("body") is not None else root
         scope = container
-        if title_el is not None and not _is_inside(title_el, container):
+        if title_el is not None and not is_inside(title_el, container):
             common = _common_ancestor(title_el, container)
             if common is not None and _precedes(title_el, container, common):
                 scope = common
@@ -144,15 +144,6 @@ def _in_container(blocks: list[Block], container, scope) -> list[bool]:
     return flags
 
 
-def _is_inside(el, ancestor) -> bool:
-    # A climb with getparent(): a quarter of the cost of any() over iterancestors().
-    while el is not None:
-        if el is ancestor:
-            return True
-        el = el.getparent()
-    return False
-
-
 def _common_ancestor(a, b):
     ancestors_of_a = {id(x): x for x in a.iterancestors()}
     for x in b.iterancestors():
@@ -186,7 +177,7 @@ def title_element(root, container, data: Structured, profile):
         candidates.append((h1, text))
     if container is not None:
         for h1, _ in candidates:
-            if _is_inside(h1, container):
+            if is_inside(h1, container):
                 return h1
     # (the structured and <title> titles are worked out only when the container has no <h1>)
     known = _clean_title(ld_text(data.article, "headline", "name") or data.first("og:title"), data, profile)
@@ -214,8 +205,8 @@ def _is_site_heading(h1, text: str, site: str, container, profile) -> bool:
     for ancestor in h1.iterancestors():
         if ancestor.tag in ("nav", "footer", "aside"):
             return True
-        if ancestor.tag == "header" and (container is None or not _is_inside(container, ancestor)) \
-                and not (container is not None and _is_inside(ancestor, container)):
+        if ancestor.tag == "header" and (container is None or not is_inside(container, ancestor)) \
+                and not (container is not None and is_inside(ancestor, container)):
             return True
     links = list(h1.iter("a"))
     home = (profile.base_url or "").rstrip("/")
@@ -325,7 +316,7 @@ def template_fields(found: Found, region: Region, base: str | None, marks, profi
     if region.root is None:
         return
     for el, name in marks.template:
-        if not _is_inside(el, region.root):
+        if not is_inside(el, region.root):
             continue
         text = collapse(text_of(el))
         if not text or len(text) > 1500:
@@ -478,10 +469,10 @@ def paywall_signal(container, ld: dict, marks, profile) -> str | None:
     prompt box is often called "subscribe-…")."""
     if container is None:
         return None
-    if any(_is_inside(el, container) for el in marks.paywall):
+    if any(is_inside(el, container) for el in marks.paywall):
         return "paywall markup"
     for el, text in marks.texts:  # noted by the first walk (`label_test`)
-        if "ubscri" in text and _is_inside(el, container) and profile.labels.paywall.search(block_text(el)):
+        if "ubscri" in text and is_inside(el, container) and profile.labels.paywall.search(block_text(el)):
             return "paywall prompt text"
     if ld.get("isAccessibleForFree") in (False, "False", "false"):
         selector = ld_text(ld.get("hasPart") if isinstance(ld.get("hasPart"), dict) else None, "cssSelector")

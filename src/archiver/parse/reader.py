@@ -12,21 +12,12 @@ from archiver.parse.bio import PERSON
 from archiver.parse.blocks import Block
 from archiver.parse.header import SEPARATORS, header_values, label_of, label_values, line_labels
 from archiver.parse.labels import split_keywords, unique
-from archiver.parse.page import absolute, text_of
+from archiver.parse.page import absolute, is_inside, text_of
 from archiver.parse.text import collapse
 
 _ORIGIN_CHARS = ("http://", "https://", "www.")
 _PENDING = frozenset(("citation", "study_type", "published", "created", "issue_date", "issue", "category"))
 _MENU_ITEMS = 8  # a list of at least this many links and nothing else is a menu (topics, tags)
-
-
-def _within(el, boxes) -> bool:
-    """Is `el` one of `boxes` or inside one?"""
-    while boxes and el is not None:
-        if any(el is box for box in boxes):
-            return True
-        el = el.getparent()
-    return False
 
 
 class Reader:
@@ -107,7 +98,7 @@ class Reader:
             self.found.offer("paywalled", True, "label paywall")
             self.stop = True
             return
-        if self.teaser and short and len(text) < 400 and (labels.gate.search(text) or _within(block.el, self.prompts)):
+        if self.teaser and short and len(text) < 400 and (labels.gate.search(text) or any(is_inside(block.el, box) for box in self.prompts)):
             self.stop = True  # a known teaser: the subscription box ends the visible text
             return
         before_title = i < self.above_title

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from archiver.errors import NotAnArticle
-from archiver.parse.page import ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, text_of
+from archiver.parse.page import ARTICLE_TYPES, NON_ARTICLE_TYPES, Structured, is_inside, text_of
 from archiver.parse.text import collapse
 from archiver.record import Article
 
@@ -76,7 +76,7 @@ def _listed_articles(container, profile, words: int = 0, title_boxes=()) -> int:
     Counted only when such headings are at least half of the container's headings, and only
     when they could outweigh `words` of text (an article's few headings cannot)."""
     headings = list(container.iter("h2", "h3", "h4", "h5"))
-    title_links = [a.get("href") for box in title_boxes if _is_inside(box, container)
+    title_links = [a.get("href") for box in title_boxes if is_inside(box, container)
                    for a in box.iter("a") if a.get("href") is not None]
     if (len(headings) + len(title_links)) * 120 <= words:
         return 0
@@ -98,9 +98,3 @@ def _listed_articles(container, profile, words: int = 0, title_boxes=()) -> int:
     return len(linked) if len(linked) * 2 >= len(headings) else 0
 
 
-def _is_inside(el, ancestor) -> bool:
-    while el is not None:
-        if el is ancestor:
-            return True
-        el = el.getparent()
-    return False
