@@ -135,7 +135,7 @@ class Labels:
         more = labels.get("more") or {}
         for name in LABEL_NAMES:
             patterns = [p for p in (labels.get(name), more.get(name)) if p]
-            pattern = "|".join(f"(?:{_scoped(p)})" for p in patterns) if len(patterns) > 1 else \
+            pattern = "|".join(f"(?:{scoped(p)})" for p in patterns) if len(patterns) > 1 else \
                 (patterns[0] if patterns else r"(?!x)x")
             setattr(self, name, _regex(pattern, f"{where}: labels.{name}"))
         self.page_starts = tuple(s.lower() for s in labels.get("page_starts", []))
@@ -158,7 +158,7 @@ _KIND_WORDS = re.compile(r"[a-z0-9]+")
 _AMPERSAND = re.compile(r"\s*&\s*")  # "Q & A", "Q&A": the same word
 
 
-def _scoped(pattern: str) -> str:
+def scoped(pattern: str) -> str:
     """A pattern's leading inline flags ("(?i)...") scoped to it ("(?i:...)"), so patterns with
     different flags can be alternatives of one regex."""
     match = _INLINE_FLAGS.match(pattern)

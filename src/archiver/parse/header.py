@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from archiver.parse.text import (find_date, is_date_line, may_have_credentials, named_authors,
                                  parse_citation, parse_date)
+from archiver.profile import scoped
 
 # Ranks of a date by how the page says it; FALLBACK: not said at all (an issue's month).
 LABELLED, UNLABELLED, CREATED, FALLBACK = 0, 1, 2, 3
@@ -31,7 +32,6 @@ LINE_LABELS = ("citation", "study_type", "published", "created", "issue_date", "
 PACKABLE = frozenset(("published", "created", "issue_date", "issue", "category"))
 _EDGE_PUNCTUATION = re.compile(r"^[\s,;:.|–—-]+|[\s,;:.|–—-]+$")
 _DIGITS = re.compile(r"^(?:No\.?\s*|#\s*)?(\d{1,4})$", re.I)
-_INLINE_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
 _COMMA = re.compile(", ")
 _DIGIT = re.compile(r"\d")
 
@@ -39,10 +39,8 @@ _DIGIT = re.compile(r"\d")
 def one_of(patterns: dict[str, re.Pattern]) -> re.Pattern:
     """One regex trying `patterns` in order (each with its own flags), the name of the one that
     matched as `lastgroup`: one match call per line instead of one per label."""
-    def scoped(pattern: re.Pattern) -> str:
-        text = _INLINE_FLAGS.sub("", pattern.pattern)  # "(?i)..." becomes "(?i:...)" below
-        return f"(?i:{text})" if pattern.flags & re.I else f"(?:{text})"
-    return re.compile("|".join(f"(?P<{name}>{scoped(p)})" for name, p in patterns.items()))
+    # (the patterns are the profile's labels: their flags are inline, "(?i)...", scoped to each)
+    return re.compile("|".join(f"(?P<{name}>(?:{scoped(p.pattern)}))" for name, p in patterns.items()))
 
 
 # ... and the lines that only mark where the article's parts are, for the reader.
