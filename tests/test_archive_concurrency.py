@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from test_archive import make_article
+from waiting import wait_for, write_locked
 
 from archiver.archive import BUSY_TIMEOUT, Archive
 from archiver.demo import demo_start_paths
@@ -18,28 +19,6 @@ from archiver.frontier import Frontier
 CLI = [sys.executable, "-c", "from archiver.cli import main; main(prog_name='archiver')"]
 SITE = Path(__file__).parent / "fixtures" / "site"
 HOLD = 7.0  # longer than sqlite3's default 5 s busy timeout, which the archive used to have
-
-
-def write_locked(db: Path) -> bool:
-    """True while some connection holds the archive's write lock."""
-    conn = sqlite3.connect(db, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        conn.close()
-
-
-def wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return False
 
 
 def records_file(path: Path, count: int, start: int = 1) -> Path:

@@ -6,10 +6,10 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from archiver.archive import Archive
+from waiting import wait_for, write_locked  # noqa: F401 (the suite's tests import them from here)
 
 CLI = [sys.executable, "-c", "from archiver.cli import main; main(prog_name='archiver')"]
 
@@ -96,28 +96,6 @@ def records(db: Path, replace: tuple[str, str] | None = None) -> dict[str, dict]
 
         found = json.loads(json.dumps(found).replace(*replace))
     return found
-
-
-def write_locked(db: Path) -> bool:
-    """True while some connection holds the archive's write lock (a write transaction is open)."""
-    conn = sqlite3.connect(db, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        conn.close()
-
-
-def wait_for(condition, seconds: float, step: float = 0.002) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
 
 
 def run_cli(*args, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:

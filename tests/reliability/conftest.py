@@ -2,6 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # faults.py, figures.py beside the tests
+sys.path.insert(1, str(Path(__file__).parent.parent))  # waiting.py, shared with the other tests
 
 import figures  # noqa: E402
 
