@@ -139,7 +139,6 @@ class Labels:
                 (patterns[0] if patterns else r"(?!x)x")
             setattr(self, name, _regex(pattern, f"{where}: labels.{name}"))
         self.page_starts = tuple(s.lower() for s in labels.get("page_starts", []))
-        self.page_first_chars = "".join({c for s in self.page_starts for c in (s[:1], s[:1].upper())})
         # Kinds of article ("Expert Q&A", "Research Update"): by their words, so "Expert Q & A",
         # "EXPERT Q&A" and the slug "expert-qa-..." all name the same kind.
         kinds = list(labels.get("article_types", [])) + list(more.get("article_types", []))

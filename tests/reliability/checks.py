@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from archiver.archive import Archive
-from waiting import wait_for, write_locked  # noqa: F401 (the suite's tests import them from here)
 
 CLI = [sys.executable, "-c", "from archiver.cli import main; main(prog_name='archiver')"]
 

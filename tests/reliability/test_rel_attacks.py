@@ -15,9 +15,10 @@ import threading
 import time
 from pathlib import Path
 
-from checks import CLI, check_archive, run_cli, wait_for, write_locked
+from checks import CLI, check_archive, run_cli
 from faults import FaultServer, pdf_page, redirect_to
 from figures import record
+from waiting import wait_for, write_locked
 
 from archiver.mirror import SITE, Page
 

@@ -9,9 +9,10 @@ import threading
 import time
 from pathlib import Path
 
-from checks import CLI, check_archive, records, run_cli, wait_for
+from checks import CLI, check_archive, records, run_cli
 from faults import FaultServer
 from figures import LARGE, add
+from waiting import wait_for
 
 from archiver.mirror import Page, mirror_pages
 

@@ -12,10 +12,10 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-import pytest
-from checks import CLI, check_archive, records, run_cli, wait_for, write_locked
+from checks import CLI, check_archive, records, run_cli
 from faults import FaultServer
 from figures import LARGE, add
+from waiting import wait_for, write_locked
 
 from archiver.archive import Archive
 from archiver.mirror import SITE, mirror_pages

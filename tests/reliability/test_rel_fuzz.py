@@ -107,7 +107,7 @@ def test_random_text(text):
 @FUZZ
 @given(st.integers(10, 30_000), st.sampled_from(["div", "span", "article", "table", "ul", "b"]))
 def test_deeply_nested_markup(depth, tag):
-    page = (f"<html><head><title>Deep | The Carlat Report</title></head><body><h1>Deep</h1>"
+    page = ("<html><head><title>Deep | The Carlat Report</title></head><body><h1>Deep</h1>"
             + f"<{tag}>" * depth + "<p>Published On: March 1, 2021. Some text in the middle.</p>"
             + f"</{tag}>" * depth + "</body></html>")
     attempt("deeply nested markup", page)

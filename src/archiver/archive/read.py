@@ -84,10 +84,6 @@ class RecordReader:
         return Issue(date=date, title=title, url=url, volume=volume, number=number, articles=entries)
 
 
-def read_record(db: Database, article_id: int) -> dict:
-    return RecordReader(db).record(article_id)
-
-
 def read_capture(db: Database, capture_id: int) -> Capture:
     row = db.execute(
         "SELECT captures.url, captures.status, captures.headers, captures.fetched_at, "

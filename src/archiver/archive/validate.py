@@ -27,8 +27,6 @@ from archiver.record import Article
 SQLITE_INTEGERS = range(-2**63, 2**63)
 ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 URN = re.compile(r"urn:sha256:[0-9a-f]{64}")
-DATE_FIELDS = ("published", "issue.date")
-URL_FIELDS = ("url", "canonical_url", "issue.url", "issue.articles[].url")
 UTF8_BOM = "\ufeff"
 
 

@@ -28,10 +28,6 @@ def maybe_disclosure(text: str) -> bool:
     return "isclos" in text or "inancial" in text or "onflict" in text or "ommercial" in text
 
 
-def is_disclosure(text: str, labels) -> bool:
-    return len(text) < 1200 and maybe_disclosure(text) and bool(labels.disclosure.search(text))
-
-
 def sentences(text: str) -> list[str]:
     """The sentences of a text, line by line ("Name<br>Affiliation<br>Disclosure")."""
     result: list[str] = []

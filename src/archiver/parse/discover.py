@@ -19,8 +19,6 @@ from lxml import etree
 
 from archiver.parse.page import MAX_INPUT_BYTES, absolute
 
-FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/xml", "text/xml",
-              "application/rdf+xml", "application/feed+json"}
 ANNOUNCED_TYPES = ("application/rss+xml", "application/atom+xml")
 _XML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
                         rb"<(?:[\w-]+:)?(rss|feed|urlset|sitemapindex|RDF)\b", re.S)

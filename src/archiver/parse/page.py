@@ -74,11 +74,6 @@ class Document:
         return load_tree(self.text, self.utf8)
 
 
-def to_text(data: str | bytes, headers: dict | None = None) -> str:
-    """Input checks and decoding: the page as text, or NotAnArticle / InputTooLarge."""
-    return checked_input(data, headers)[0]
-
-
 def checked_input(data: str | bytes, headers: dict | None = None) -> tuple[str, bytes | None]:
     """(text, utf8): the page as text after the input checks, and its bytes when they are
     already UTF-8 (so lxml can parse them without a re-encoding)."""

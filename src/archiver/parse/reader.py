@@ -8,7 +8,7 @@ read a page with Drupal field classes and a page of plain <p> and <div> elements
 
 from __future__ import annotations
 
-from archiver.parse.bio import PERSON
+from archiver.parse.bio import PERSON, maybe_disclosure
 from archiver.parse.blocks import Block
 from archiver.parse.header import SEPARATORS, header_values, label_of, label_values, line_labels
 from archiver.parse.labels import split_keywords, unique
@@ -35,8 +35,8 @@ class Reader:
         self.above_title = sum(1 for b in region.blocks[:title_at] if b.el not in skipped)
         # which lines are disclosures (a cheap test first: the regex is slow on every paragraph)
         search = self.labels.disclosure.search
-        self.strong = [len(t) < 1200 and ("isclos" in t or "inancial" in t or "onflict" in t or "ommercial" in t)
-                       and search(t) is not None for t in (b.text for b in self.blocks)] + [False]
+        self.strong = [len(t) < 1200 and maybe_disclosure(t) and search(t) is not None
+                       for t in (b.text for b in self.blocks)] + [False]
         self.title = found.get("title")
         self.in_header = True
         self.stop = False
